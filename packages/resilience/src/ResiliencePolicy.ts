@@ -158,6 +158,8 @@ export function policyFor(
       if (disposed) throw new Error(`resilience policy "${name}" is disposed`)
       try {
         const result = await composed.execute(async (context) => {
+          // Cockatiel starts the attempt after a backoff even if the caller aborted meanwhile.
+          signal?.throwIfAborted()
           try {
             return await fn({ signal: context.signal, attempt: attemptOf(context) })
           } catch (error) {

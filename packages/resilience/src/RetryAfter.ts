@@ -15,6 +15,7 @@ export function parseRetryAfter(
   if (!value) return undefined
   if (DELTA_SECONDS.test(value)) return Number(value) * 1000
   if (!HTTP_DATE.test(value)) return undefined
-  const at = Date.parse(value)
+  // HTTP dates are always GMT; asctime carries no zone and Date.parse would read it as local time.
+  const at = Date.parse(/\b(GMT|UTC)$/i.test(value) ? value : `${value} GMT`)
   return Number.isNaN(at) ? undefined : Math.max(0, at - now)
 }
