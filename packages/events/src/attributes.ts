@@ -1,0 +1,208 @@
+import { CloudEvent, ValidationError } from 'cloudevents'
+import { InvalidEventError } from './InvalidEventError.ts'
+import { RFC3339_PATTERN } from './schemas.ts'
+
+// The strict core shared by the HTTP and Kafka decoders: both collect context attributes and a
+// decoded `data`, and this decides whether that is a CloudEvent we accept.
+
+export type AnyCloudEvent = CloudEvent<unknown>
+
+const REQUIRED = ['id', 'source', 'type'] as const
+const OPTIONAL_STRINGS = ['datacontenttype', 'dataschema', 'subject'] as const
+const CONTEXT = new Set<string>(['specversion', 'time', ...REQUIRED, ...OPTIONAL_STRINGS])
+const EXTENSION_NAME = /^[a-z0-9]+$/
+const INT32_MIN = -(2 ** 31)
+const INT32_MAX = 2 ** 31 - 1
+const rfc3339 = new RegExp(RFC3339_PATTERN)
+
+export function isRfc3339(value: string): boolean {
+  if (!rfc3339.test(value)) return false
+  const year = Number(value.slice(0, 4))
+  const month = Number(value.slice(5, 7))
+  const day = Number(value.slice(8, 10))
+  // The pattern admits 31 for every month; the calendar decides.
+  return day <= new Date(Date.UTC(year, month, 0)).getUTCDate()
+}
+
+export function isValidExtensionName(name: string): boolean {
+  return EXTENSION_NAME.test(name) && !CONTEXT.has(name) && name !== 'data'
+}
+
+/** Builds and validates an event from already-decoded attributes; throws InvalidEventError. */
+export function buildEvent(attributes: Readonly<Record<string, unknown>>, data: unknown): AnyCloudEvent {
+  const specversion = attributes.specversion
+  if (specversion === undefined || specversion === null)
+    throw invalid('missing required attribute specversion')
+  if (specversion !== '1.0') {
+    throw invalid(`unsupported specversion ${JSON.stringify(specversion)}: only 1.0 is accepted`)
+  }
+  for (const name of REQUIRED) {
+    const value = attributes[name]
+    if (value === undefined || value === null || value === '') {
+      throw invalid(`missing required attribute ${name}`)
+    }
+    if (typeof value !== 'string') throw invalid(`attribute ${name} must be a string`)
+  }
+  for (const name of OPTIONAL_STRINGS) {
+    const value = attributes[name]
+    if (value === undefined || value === null) continue
+    if (typeof value !== 'string' || value === '')
+      throw invalid(`attribute ${name} must be a non-empty string`)
+  }
+  const time = attributes.time
+  if (time !== undefined && time !== null && (typeof time !== 'string' || !isRfc3339(time))) {
+    throw invalid(`attribute time must be an RFC 3339 timestamp, got ${JSON.stringify(time)}`)
+  }
+
+  const fields: Record<string, unknown> = {}
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === undefined || value === null) continue
+    if (!CONTEXT.has(name)) checkExtension(name, value)
+    fields[name] = value
+  }
+  if (data !== undefined) fields.data = data
+
+  // strict=false: the checks above replace the constructor's; validate() runs the spec schema.
+  const event = new CloudEvent<unknown>(fields, false)
+  try {
+    event.validate()
+  } catch (err) {
+    throw invalid(describeValidationError(err), err)
+  }
+  return event
+}
+
+function checkExtension(name: string, value: unknown): void {
+  if (!isValidExtensionName(name)) {
+    throw invalid(`invalid extension name ${JSON.stringify(name)}: names are lower-case a-z and 0-9 only`)
+  }
+  const ok =
+    typeof value === 'string' ||
+    typeof value === 'boolean' ||
+    (typeof value === 'number' && Number.isInteger(value) && value >= INT32_MIN && value <= INT32_MAX)
+  if (!ok) {
+    throw invalid(`invalid value for extension ${name}: must be a string, boolean or 32-bit integer`)
+  }
+}
+
+function describeValidationError(err: unknown): string {
+  if (err instanceof ValidationError && Array.isArray(err.errors) && err.errors.length > 0) {
+    return err.errors
+      .map((e) => {
+        if (typeof e === 'object' && e !== null && 'message' in e) {
+          const path = 'instancePath' in e ? String(e.instancePath).replace(/^\//, '') : ''
+          return `${path ? `attribute ${path} ` : ''}${String(e.message)}`
+        }
+        return String(e)
+      })
+      .join('; ')
+  }
+  return err instanceof Error ? err.message : String(err)
+}
+
+function invalid(reason: string, cause?: unknown): InvalidEventError {
+  return new InvalidEventError(reason, cause === undefined ? undefined : { cause })
+}
+
+/** The CloudEvents canonical string form of an attribute value (HTTP and Kafka headers). */
+export function attributeToString(value: unknown): string {
+  if (typeof value === 'string') return value
+  if (typeof value === 'boolean' || typeof value === 'number') return String(value)
+  if (value instanceof Date) return value.toISOString()
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('base64')
+  throw new TypeError(`attribute value of type ${typeof value} has no CloudEvents string form`)
+}
+
+/** Context attributes and extensions of an event, without data. Undefined ones are left out. */
+export function attributesOf(event: AnyCloudEvent): [string, unknown][] {
+  return Object.entries(event).filter(
+    ([name, value]) =>
+      value !== undefined &&
+      name !== 'data' &&
+      name !== 'data_base64' &&
+      name !== 'datacontenttype' &&
+      // 0.3-only attributes the SDK class always declares.
+      name !== 'schemaurl' &&
+      name !== 'datacontentencoding',
+  )
+}
+
+export function mediaType(contentType: string | undefined): string | undefined {
+  return contentType?.split(';', 1)[0]?.trim().toLowerCase() || undefined
+}
+
+export function isJsonMediaType(type: string | undefined): boolean {
+  return type === 'application/json' || type === 'text/json' || (type?.endsWith('+json') ?? false)
+}
+
+/** Decodes a binary-mode body: JSON (also when no content type is given), text, or bytes. */
+export function decodeBinaryData(contentType: string | undefined, body: Uint8Array | string): unknown {
+  if (body.length === 0) return undefined
+  const type = mediaType(contentType)
+  if (type === undefined || isJsonMediaType(type)) {
+    const text = typeof body === 'string' ? body : Buffer.from(body).toString('utf8')
+    try {
+      return JSON.parse(text)
+    } catch (err) {
+      throw invalid(`data is not valid JSON (content type ${type ?? 'absent'})`, err)
+    }
+  }
+  if (type.startsWith('text/')) return typeof body === 'string' ? body : Buffer.from(body).toString('utf8')
+  return typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from(body)
+}
+
+/** Encodes event data for a binary-mode body and its content type. */
+export function encodeBinaryData(event: AnyCloudEvent): { contentType?: string; body?: Buffer | string } {
+  const data = event.data
+  if (data === undefined) return {}
+  const type = mediaType(event.datacontenttype)
+  const contentType = event.datacontenttype ?? 'application/json'
+  if (data instanceof Uint8Array) return { contentType, body: Buffer.from(data) }
+  if (typeof data === 'string' && type !== undefined && !isJsonMediaType(type))
+    return { contentType, body: data }
+  return { contentType, body: JSON.stringify(data) }
+}
+
+export const STRUCTURED_MEDIA_TYPE = 'application/cloudevents+json'
+const BATCH_MEDIA_TYPE = 'application/cloudevents-batch+json'
+
+/** Which content mode a content type selects; throws for batch and non-JSON event formats. */
+export function structuredMode(contentType: string | undefined): boolean {
+  const type = mediaType(contentType)
+  if (type === BATCH_MEDIA_TYPE) {
+    throw invalid(
+      'batch mode (application/cloudevents-batch+json) is not supported: send one event per message',
+    )
+  }
+  if (type === STRUCTURED_MEDIA_TYPE) return true
+  if (type?.startsWith('application/cloudevents')) {
+    throw invalid(`unsupported event format ${type}: only application/cloudevents+json is accepted`)
+  }
+  return false
+}
+
+/** Decodes a structured-mode (application/cloudevents+json) body. */
+export function decodeStructured(body: Uint8Array | string | undefined): AnyCloudEvent {
+  if (body === undefined || body.length === 0) throw invalid('structured mode with an empty body')
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(typeof body === 'string' ? body : Buffer.from(body).toString('utf8'))
+  } catch (err) {
+    throw invalid('structured body is not valid JSON', err)
+  }
+  if (Array.isArray(parsed)) {
+    throw invalid('batch mode (a JSON array of events) is not supported: send one event per message')
+  }
+  if (typeof parsed !== 'object' || parsed === null) throw invalid('structured body must be a JSON object')
+  const { data, data_base64: base64, ...attributes } = parsed as Record<string, unknown>
+  if (base64 !== undefined && base64 !== null) {
+    if (data !== undefined && data !== null) throw invalid('both data and data_base64 are present')
+    if (typeof base64 !== 'string' || !isBase64(base64)) throw invalid('data_base64 is not valid base64')
+    return buildEvent(attributes, Buffer.from(base64, 'base64'))
+  }
+  return buildEvent(attributes, data ?? undefined)
+}
+
+function isBase64(value: string): boolean {
+  return /^[A-Za-z0-9+/]*={0,2}$/.test(value) && value.length % 4 === 0
+}

@@ -1,0 +1,85 @@
+import {
+  type AnyCloudEvent,
+  attributesOf,
+  attributeToString,
+  buildEvent,
+  decodeBinaryData,
+  decodeStructured,
+  encodeBinaryData,
+  structuredMode,
+} from './attributes.ts'
+import { InvalidEventError } from './InvalidEventError.ts'
+
+type HeaderValue = Buffer | string
+
+/** A Kafka record as kafkajs produces it (`Message`) and consumes it (`KafkaMessage`). */
+export interface KafkaRecord {
+  key?: Buffer | string | null
+  value: Buffer | string | null
+  headers?: Readonly<Record<string, HeaderValue | readonly HeaderValue[] | undefined>>
+}
+
+/** What toKafkaMessage produces: directly usable as a kafkajs `Message`. */
+export interface KafkaEventMessage {
+  key: string | null
+  value: Buffer | null
+  headers: Record<string, string>
+}
+
+/**
+ * CloudEvents Kafka protocol binding, binary mode: `ce_<attribute>` headers, `content-type`,
+ * data as the value, and `partitionkey` as the record key (null without one: round-robin).
+ */
+export function toKafkaMessage(event: AnyCloudEvent): KafkaEventMessage {
+  const headers: Record<string, string> = {}
+  for (const [name, value] of attributesOf(event)) headers[`ce_${name}`] = attributeToString(value)
+  const { contentType, body } = encodeBinaryData(event)
+  if (contentType !== undefined) headers['content-type'] = contentType
+  const key = event.partitionkey
+  return {
+    key: key === undefined ? null : attributeToString(key),
+    value: body === undefined ? null : Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8'),
+    headers,
+  }
+}
+
+/** Strictly decodes a Kafka record in binary or structured mode; throws InvalidEventError. */
+export function fromKafkaMessage(message: KafkaRecord): AnyCloudEvent {
+  const headers = new Map<string, string>()
+  for (const [name, value] of Object.entries(message.headers ?? {})) {
+    if (value === undefined) continue
+    headers.set(name, headerString(name, value))
+  }
+  // Kafka header names are case-sensitive; only content-type is looked up case-insensitively.
+  const contentType = [...headers].find(([name]) => name.toLowerCase() === 'content-type')?.[1]
+  const value = message.value ?? undefined
+  if (structuredMode(contentType)) return decodeStructured(value)
+  if (!headers.has('ce_specversion')) {
+    throw new InvalidEventError(
+      'not a CloudEvent: no ce_specversion header (binary mode) and content type is not application/cloudevents+json (structured mode)',
+    )
+  }
+  const attributes: Record<string, unknown> = {}
+  for (const [name, header] of headers) {
+    if (!name.startsWith('ce_')) continue
+    const attribute = name.slice(3)
+    if (attribute === 'datacontenttype') {
+      throw new InvalidEventError(
+        'binary mode carries datacontenttype in content-type, not ce_datacontenttype',
+      )
+    }
+    attributes[attribute] = header
+  }
+  if (contentType !== undefined) attributes.datacontenttype = contentType
+  // The binding maps the key to partitionkey; an explicit header wins.
+  if (attributes.partitionkey === undefined && message.key !== undefined && message.key !== null) {
+    attributes.partitionkey = message.key.toString()
+  }
+  return buildEvent(attributes, value === undefined ? undefined : decodeBinaryData(contentType, value))
+}
+
+function headerString(name: string, value: HeaderValue | readonly HeaderValue[]): string {
+  if (typeof value === 'string' || Buffer.isBuffer(value)) return value.toString()
+  if (value.length !== 1) throw new InvalidEventError(`header ${name} appears more than once`)
+  return value[0]!.toString()
+}
