@@ -1,1 +1,11 @@
-export {}
+export type { Cache, CacheOptions, MessageHandler, Unsubscribe } from './Cache.ts'
+export { CACHE_DEFAULTS } from './Cache.ts'
+export type { Database, DatabaseOptions, Queryable, QueryResult, Row } from './Database.ts'
+export { DATABASE_DEFAULTS } from './Database.ts'
+export type { StoreLogger } from './Logger.ts'
+export { MIGRATIONS_TABLE } from './Migrations.ts'
+export { openCache } from './OpenCache.ts'
+export { openDatabase } from './OpenDatabase.ts'
+export type { RateLimitResult } from './SlidingWindow.ts'
+export type { StoreBackend } from './StoreUnavailableError.ts'
+export { isStoreUnavailableError, StoreUnavailableError } from './StoreUnavailableError.ts'

@@ -1,0 +1,123 @@
+import pg from 'pg'
+import {
+  DATABASE_DEFAULTS,
+  type Database,
+  type MigrationSession,
+  type Queryable,
+  type QueryResult,
+  type Row,
+} from './Database.ts'
+import { describeError, type StoreLogger } from './Logger.ts'
+import { type MigrationFile, migrate } from './Migrations.ts'
+import { probe } from './StoreUnavailableError.ts'
+import { scopedQueryable } from './Transaction.ts'
+
+type Runner = Pick<pg.Pool | pg.PoolClient, 'query'>
+
+const session = (runner: Runner): MigrationSession => ({
+  async query<R extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
+    const result = await runner.query<R>(sql, params as unknown[] | undefined)
+    return { rows: result.rows, rowCount: result.rowCount ?? result.rows.length }
+  },
+  async exec(sql: string) {
+    // Without parameters pg uses the simple protocol, which accepts several statements.
+    await runner.query(sql)
+  },
+})
+
+/**
+ * Adds `-c search_path=<schema>` to the URL's `options` (kept, not replaced: operators may set
+ * e.g. statement_timeout there). Set at connection start-up: no extra round trip per checkout.
+ * Connection-string values override pg's config object, hence editing the URL itself.
+ */
+export const withSearchPath = (url: string, schema: string): string => {
+  let parsed: URL
+  try {
+    parsed = new URL(url)
+  } catch {
+    // The URL is not echoed: it may hold a password.
+    throw new TypeError('database url is not a valid postgres:// URL')
+  }
+  const options = [parsed.searchParams.get('options'), `-c search_path=${schema}`].filter(Boolean).join(' ')
+  parsed.searchParams.set('options', options)
+  return parsed.toString()
+}
+
+export interface PostgresDatabaseOptions {
+  url: string
+  schema: string
+  migrations: readonly MigrationFile[]
+  poolMax: number | undefined
+  connectTimeoutMs: number | undefined
+  checkTimeoutMs: number | undefined
+  logger: StoreLogger
+}
+
+export const openPostgres = async (options: PostgresDatabaseOptions): Promise<Database> => {
+  const { schema, logger } = options
+  const pool = new pg.Pool({
+    connectionString: withSearchPath(options.url, schema),
+    max: options.poolMax ?? DATABASE_DEFAULTS.poolMax,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? DATABASE_DEFAULTS.connectTimeoutMs,
+    application_name: schema,
+  })
+  // An idle connection dropped by the server emits here; unhandled it would crash the process.
+  pool.on('error', (error) =>
+    logger.warn({ schema, err: describeError(error) }, 'postgres idle connection error'),
+  )
+
+  const transaction = async <T>(fn: (tx: MigrationSession) => Promise<T>): Promise<T> => {
+    const client = await pool.connect()
+    try {
+      await client.query('begin')
+    } catch (error) {
+      client.release(error as Error)
+      throw error
+    }
+    let broken: Error | undefined
+    try {
+      const result = await fn(session(client))
+      await client.query('commit')
+      return result
+    } catch (error) {
+      await client.query('rollback').catch((rollbackError: Error) => {
+        broken = rollbackError
+      })
+      throw error
+    } finally {
+      // Passing an error destroys the connection instead of returning it to the pool.
+      client.release(broken)
+    }
+  }
+
+  try {
+    await transaction((tx) => migrate(tx, { schema, migrations: options.migrations, logger }))
+  } catch (error) {
+    await pool.end().catch(() => {})
+    throw error
+  }
+
+  const db = session(pool)
+  const checkTimeoutMs = options.checkTimeoutMs ?? DATABASE_DEFAULTS.checkTimeoutMs
+  let closed: Promise<void> | undefined
+
+  return {
+    kind: 'postgres',
+    schema,
+    query: db.query,
+    transaction: <T>(fn: (tx: Queryable) => Promise<T>) =>
+      transaction(async (raw) => {
+        const { tx, end } = scopedQueryable(raw)
+        try {
+          return await fn(tx)
+        } finally {
+          end()
+        }
+      }),
+    check: () => probe('postgres', checkTimeoutMs, () => pool.query('select 1')),
+    close() {
+      closed ??= pool.end()
+      return closed
+    },
+  }
+}
