@@ -118,6 +118,20 @@ describe('policyFor: circuit breaker', () => {
     expect(await transitions('half-open', 'closed')).toBe(1)
   })
 
+  it('calls arriving during the probe wait for it, then run if it succeeded', async () => {
+    await open()
+    await vi.advanceTimersByTimeAsync(1000)
+    const probe = deferred<string>()
+    const probeCall = policy.execute(() => probe.promise)
+    const waiter = vi.fn(async () => 'after probe')
+    const waiting = policy.execute(waiter)
+    await vi.advanceTimersByTimeAsync(0)
+    expect(waiter).not.toHaveBeenCalled()
+    probe.resolve('probe ok')
+    expect(await probeCall).toBe('probe ok')
+    expect(await waiting).toBe('after probe')
+  })
+
   it('re-opens when the probe fails, for another halfOpenAfterMs', async () => {
     await open()
     await vi.advanceTimersByTimeAsync(1000)
