@@ -1,4 +1,4 @@
-import { policyFor, type ResiliencePolicy, throwForStatus } from '@agent-sre/resilience'
+import { type PolicyOptions, policyFor, type ResiliencePolicy, throwForStatus } from '@agent-sre/resilience'
 import type { AnyCloudEvent } from './attributes.ts'
 import { toBinaryHttp } from './http.ts'
 
@@ -17,6 +17,8 @@ export interface EmitterOptions {
    * defaults (3 attempts, 10 s timeout per attempt, consecutive breaker, bulkhead 16 + 64 queued).
    */
   policy?: ResiliencePolicy
+  /** Where the default policy registers its metrics; default prom-client's global registry. */
+  registry?: PolicyOptions['registry']
   /** Default: the global fetch. */
   fetch?: typeof fetch
   logger?: EmitterLogger
@@ -39,7 +41,12 @@ export function createEmitter(options: EmitterOptions): Emitter {
   const sinkForLogs = `${sink.origin}${sink.pathname}`
   const doFetch = options.fetch ?? fetch
   const logger = options.logger
-  const policy = options.policy ?? policyFor('event-sink', undefined, logger ? { logger } : {})
+  const policy =
+    options.policy ??
+    policyFor('event-sink', undefined, {
+      ...(logger ? { logger } : {}),
+      ...(options.registry ? { registry: options.registry } : {}),
+    })
 
   return {
     sinkUrl,

@@ -1,0 +1,170 @@
+import { once } from 'node:events'
+import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { isHttpStatusError, policyFor } from '@agent-sre/resilience'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { createEmitter, makeEvent, parseHttpEvent } from '../src/index.ts'
+import { sampleData } from './fixtures.ts'
+
+type Reply = (res: ServerResponse) => void
+interface Received {
+  headers: IncomingHttpHeaders
+  body: Buffer
+}
+
+/** A fake event sink (broker ingress / K_SINK) answering each request with the next scripted reply. */
+class FakeSink {
+  readonly received: Received[] = []
+  replies: Reply[] = []
+  private readonly server: Server = createServer(async (req, res) => {
+    const chunks: Buffer[] = []
+    for await (const chunk of req) chunks.push(chunk as Buffer)
+    this.received.push({ headers: req.headers, body: Buffer.concat(chunks) })
+    const reply = this.replies.shift() ?? status(202)
+    reply(res)
+  })
+
+  async start(): Promise<string> {
+    this.server.listen(0, '127.0.0.1')
+    await once(this.server, 'listening')
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/`
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections()
+    this.server.close()
+    await once(this.server, 'close')
+  }
+}
+
+const status =
+  (code: number, headers: Record<string, string> = {}): Reply =>
+  (res) => {
+    res.writeHead(code, headers).end()
+  }
+const dropConnection: Reply = (res) => {
+  res.socket?.destroy()
+}
+
+let policies = 0
+const testPolicy = () =>
+  policyFor(`event-sink-test-${++policies}`, {
+    timeoutMs: 2_000,
+    retry: { maxAttempts: 3, initialDelayMs: 1, maxDelayMs: 1_500, jitter: 0 },
+    breaker: false,
+  })
+
+const event = makeEvent('agentsre.remediation.failed', sampleData['agentsre.remediation.failed'], {
+  correlationId: 'episode-1',
+  traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+})
+
+describe('createEmitter', () => {
+  let sink: FakeSink
+  let sinkUrl: string
+  beforeEach(async () => {
+    sink = new FakeSink()
+    sinkUrl = await sink.start()
+  })
+  afterEach(async () => {
+    await sink.stop()
+  })
+
+  it('POSTs the event in binary mode', async () => {
+    await createEmitter({ sinkUrl }).emit(event)
+    expect(sink.received).toHaveLength(1)
+    const [request] = sink.received
+    expect(request!.headers).toMatchObject({
+      'ce-specversion': '1.0',
+      'ce-id': event.id,
+      'ce-source': '/agent-sre/function-invoker',
+      'ce-type': 'agentsre.remediation.failed',
+      'ce-partitionkey': event.partitionkey,
+      'ce-correlationid': 'episode-1',
+      'ce-traceparent': '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+      'content-type': 'application/json',
+    })
+    expect(parseHttpEvent(request!.headers, request!.body).toJSON()).toEqual(event.toJSON())
+  })
+
+  it('retries 503 and delivers the same event id each time', async () => {
+    sink.replies = [status(503), status(503), status(202)]
+    await createEmitter({ sinkUrl, policy: testPolicy() }).emit(event)
+    expect(sink.received.map((r) => r.headers['ce-id'])).toEqual([event.id, event.id, event.id])
+  })
+
+  it('retries 429 after the Retry-After delay', async () => {
+    sink.replies = [status(429, { 'retry-after': '1' }), status(202)]
+    const started = performance.now()
+    await createEmitter({ sinkUrl, policy: testPolicy() }).emit(event)
+    expect(sink.received).toHaveLength(2)
+    expect(performance.now() - started).toBeGreaterThanOrEqual(990)
+  })
+
+  it('retries a dropped connection', async () => {
+    sink.replies = [dropConnection, status(202)]
+    await createEmitter({ sinkUrl, policy: testPolicy() }).emit(event)
+    expect(sink.received).toHaveLength(2)
+  })
+
+  it('does not retry 400: the sink refused the event itself', async () => {
+    sink.replies = [status(400)]
+    const warn = vi.fn()
+    const logger = { debug: vi.fn(), info: vi.fn(), warn }
+    const error = await createEmitter({ sinkUrl, policy: testPolicy(), logger })
+      .emit(event)
+      .catch((err: unknown) => err)
+    expect(isHttpStatusError(error) && error.status).toBe(400)
+    expect(sink.received).toHaveLength(1)
+    expect(warn).toHaveBeenCalledWith(
+      expect.objectContaining({ id: event.id, attempts: 1, err: expect.objectContaining({ status: 400 }) }),
+      'event not delivered',
+    )
+  })
+
+  it('gives up after the policy attempts with the last status', async () => {
+    sink.replies = [status(503), status(502), status(500)]
+    const error = await createEmitter({ sinkUrl, policy: testPolicy() })
+      .emit(event)
+      .catch((err: unknown) => err)
+    expect(isHttpStatusError(error) && error.status).toBe(500)
+    expect(sink.received).toHaveLength(3)
+  })
+
+  it('keeps credentials of the sink URL out of the logs', async () => {
+    const debug = vi.fn()
+    const url = new URL(sinkUrl)
+    url.username = 'user'
+    url.password = 's3cret'
+    const logger = { debug, info: vi.fn(), warn: vi.fn() }
+    // fetch refuses URLs with credentials, so hand it a fetch that strips them like a proxy would.
+    const strip: typeof fetch = (input, init) => {
+      const target = new URL(String(input))
+      target.username = ''
+      target.password = ''
+      return fetch(target, init)
+    }
+    await createEmitter({ sinkUrl: url, policy: testPolicy(), logger, fetch: strip }).emit(event)
+    expect(JSON.stringify(debug.mock.calls)).not.toContain('s3cret')
+    expect(debug).toHaveBeenCalledWith(
+      expect.objectContaining({ sink: sinkUrl, attempts: 1 }),
+      'event delivered',
+    )
+  })
+
+  it('stops when the caller aborts', async () => {
+    sink.replies = [status(503)]
+    const controller = new AbortController()
+    const emitting = createEmitter({
+      sinkUrl,
+      policy: policyFor(`event-sink-test-${++policies}`, {
+        retry: { maxAttempts: 3, initialDelayMs: 200, maxDelayMs: 200, jitter: 0 },
+        breaker: false,
+      }),
+    }).emit(event, controller.signal)
+    await vi.waitFor(() => expect(sink.received).toHaveLength(1))
+    controller.abort()
+    await expect(emitting).rejects.toThrow()
+    expect(sink.received).toHaveLength(1)
+  })
+})
