@@ -54,7 +54,8 @@ start_daemon() {
   local pidfile="$1" logfile="$2"
   shift 2
   # shellcheck disable=SC2016 # $$ and $@ expand in the child shell
-  setsid bash -c 'echo $$ >"$0"; exec "$@"' "$pidfile" "$@" >>"$logfile" 2>&1 </dev/null &
+  # Lock fds 8 and 9 (scripts/services) are closed: a daemon must not hold the lock for its lifetime.
+  setsid bash -c 'echo $$ >"$0"; exec "$@"' "$pidfile" "$@" >>"$logfile" 2>&1 </dev/null 8>&- 9>&- &
   # setsid may fork; wait until the child has recorded its pid.
   local i
   for ((i = 0; i < 50; i++)); do
