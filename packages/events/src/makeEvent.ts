@@ -57,7 +57,7 @@ export function makeEvent<T extends EventType>(
   opts: MakeEventOptions = {},
 ): CatalogEvent<T> {
   const entry: CatalogEntry = catalog[type]
-  const errors = dataErrors(type, data)
+  const errors = dataErrors(type, data, 'strict')
   if (errors.length > 0) throw new InvalidEventError(`data for ${type}: ${formatDataErrors(errors)}`)
 
   const id = opts.id ?? uuidv7()

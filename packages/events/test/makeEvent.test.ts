@@ -79,6 +79,11 @@ describe('makeEvent', () => {
     expect((error as Error).message).toContain('/alert/fingerprint')
   })
 
+  it('refuses fields outside the catalog, nested ones too', () => {
+    const data = { ...firing, alert: { ...firing.alert, silenceURL: 'http://am/#/silences/1' } }
+    expect(() => makeEvent('agentsre.alert.firing', data)).toThrow(/\/alert\/silenceURL/)
+  })
+
   it('refuses invalid extension names', () => {
     expect(() => makeEvent('agentsre.alert.firing', firing, { extensions: { Bad_Name: 'x' } })).toThrow(
       /invalid extension name "Bad_Name"/,
