@@ -1,0 +1,59 @@
+/** Keys whose values are credentials: never logged, never echoed in errors. */
+const SENSITIVE_KEY = /authorization|cookie|token|secret|password|passwd|api[-_]?key|signature|credential/i
+
+export const REDACTED = '[Redacted]'
+
+export function isSensitiveKey(key: string): boolean {
+  return SENSITIVE_KEY.test(key)
+}
+
+/** Paths for pino's redaction, applied after serializers (covers headers of logged requests/replies). */
+export const redactPaths: readonly string[] = [
+  'req.headers.authorization',
+  'req.headers["proxy-authorization"]',
+  'req.headers.cookie',
+  'req.headers["x-api-key"]',
+  'res.headers["set-cookie"]',
+  'headers.authorization',
+  'headers.cookie',
+  'headers["set-cookie"]',
+  'headers["x-api-key"]',
+]
+
+const MAX_DEPTH = 6
+
+/**
+ * Returns a copy of `value` with every sensitive key's value replaced. Only plain objects and
+ * arrays are walked: class instances (requests, errors, buffers) go to their serializers as they
+ * are, and unchanged sub-trees are returned as-is so the common case allocates nothing.
+ */
+export function scrub<T>(value: T, depth = 0): T {
+  if (depth > MAX_DEPTH || value === null || typeof value !== 'object') return value
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined
+    for (let i = 0; i < value.length; i++) {
+      const scrubbed = scrub(value[i], depth + 1)
+      if (scrubbed !== value[i]) {
+        copy ??= value.slice()
+        copy[i] = scrubbed
+      }
+    }
+    return (copy ?? value) as T
+  }
+  const proto = Object.getPrototypeOf(value)
+  if (proto !== Object.prototype && proto !== null) return value
+  let copy: Record<string, unknown> | undefined
+  for (const key in value) {
+    const current = (value as Record<string, unknown>)[key]
+    const next = isSensitiveKey(key)
+      ? current === undefined
+        ? current
+        : REDACTED
+      : scrub(current, depth + 1)
+    if (next !== current) {
+      copy ??= { ...(value as Record<string, unknown>) }
+      copy[key] = next
+    }
+  }
+  return (copy ?? value) as T
+}

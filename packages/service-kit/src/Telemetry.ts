@@ -1,0 +1,62 @@
+import { FastifyOtelInstrumentation } from '@fastify/otel'
+import { type Context, createTraceState, ROOT_CONTEXT, TraceFlags, trace } from '@opentelemetry/api'
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http'
+import { NodeSDK } from '@opentelemetry/sdk-node'
+import type { Env } from './Config.ts'
+
+let sdk: NodeSDK | undefined
+
+export interface TelemetryOptions {
+  /** Used when neither `OTEL_SERVICE_NAME` nor `K_SERVICE` is set. */
+  serviceName: string
+  env?: Env
+}
+
+/**
+ * Starts the OpenTelemetry Node SDK with an OTLP/HTTP trace exporter, only when
+ * `OTEL_EXPORTER_OTLP_ENDPOINT` is set. Call it in `server.ts` before the app is built: the
+ * `@fastify/otel` instrumentation attaches itself to every Fastify instance created afterwards.
+ * Returns whether tracing was started. Sampling follows `OTEL_TRACES_SAMPLER(_ARG)`.
+ */
+export function startTelemetry({ serviceName, env = process.env }: TelemetryOptions): boolean {
+  if (sdk || !env.OTEL_EXPORTER_OTLP_ENDPOINT) return sdk !== undefined
+  sdk = new NodeSDK({
+    serviceName: env.OTEL_SERVICE_NAME || env.K_SERVICE || serviceName,
+    traceExporter: new OTLPTraceExporter(),
+    instrumentations: [new FastifyOtelInstrumentation({ registerOnInitialization: true })],
+  })
+  sdk.start()
+  return true
+}
+
+/** Flushes and stops the SDK (after the server closed, so the last spans are exported). */
+export async function stopTelemetry(): Promise<void> {
+  const running = sdk
+  sdk = undefined
+  await running?.shutdown()
+}
+
+// W3C Trace Context: version-traceid-parentid-flags.
+const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/
+
+/**
+ * The context whose remote parent span is named by a CloudEvent's `traceparent` extension.
+ * Parsed directly (the CloudEvents tracing extension is always W3C), so it works whatever
+ * propagator is registered; undefined when absent or malformed.
+ */
+export function contextFromTraceparent(traceparent: unknown, tracestate?: unknown): Context | undefined {
+  if (typeof traceparent !== 'string') return undefined
+  const match = TRACEPARENT.exec(traceparent)
+  if (!match) return undefined
+  const [, version, traceId = '', spanId = '', flags = '00', rest] = match
+  // Version 00 has exactly four fields; ff is forbidden; all-zero ids are invalid.
+  if (version === 'ff' || (version === '00' && rest !== undefined)) return undefined
+  if (/^0+$/.test(traceId) || /^0+$/.test(spanId)) return undefined
+  return trace.setSpanContext(ROOT_CONTEXT, {
+    traceId,
+    spanId,
+    traceFlags: Number.parseInt(flags, 16) & TraceFlags.SAMPLED,
+    isRemote: true,
+    ...(typeof tracestate === 'string' && tracestate !== '' && { traceState: createTraceState(tracestate) }),
+  })
+}

@@ -1,0 +1,85 @@
+import { Writable } from 'node:stream'
+import { type AnyCloudEvent, toBinaryHttp } from '@agent-sre/events'
+
+/** Options for `app.inject` that deliver an event on `POST /` as the broker would. */
+export interface InjectEventRequest {
+  method: 'POST'
+  url: string
+  headers: Record<string, string>
+  payload: string | Buffer
+}
+
+export interface EventRequestOptions {
+  url?: string
+  /** Attributes to drop, e.g. `['id']` for a malformed delivery (binary: `ce-id` goes). */
+  omit?: readonly string[]
+  /** Attributes to replace with raw strings, e.g. `{ time: 'yesterday' }`. */
+  override?: Readonly<Record<string, string>>
+}
+
+/** Binary mode: attributes as `ce-*` headers, data as the body (what Knative brokers send). */
+export function binaryEventRequest(
+  event: AnyCloudEvent,
+  options: EventRequestOptions = {},
+): InjectEventRequest {
+  const { headers, body } = toBinaryHttp(event)
+  for (const name of options.omit ?? []) delete headers[`ce-${name}`]
+  for (const [name, value] of Object.entries(options.override ?? {})) headers[`ce-${name}`] = value
+  return { method: 'POST', url: options.url ?? '/', headers, payload: body }
+}
+
+/** Structured mode: the whole event as `application/cloudevents+json`. */
+export function structuredEventRequest(
+  event: AnyCloudEvent,
+  options: EventRequestOptions = {},
+): InjectEventRequest {
+  const json: Record<string, unknown> = { ...event.toJSON() }
+  for (const name of options.omit ?? []) delete json[name]
+  Object.assign(json, options.override)
+  return {
+    method: 'POST',
+    url: options.url ?? '/',
+    headers: { 'content-type': 'application/cloudevents+json; charset=utf-8' },
+    payload: JSON.stringify(json),
+  }
+}
+
+/** Reads a binary-mode reply (from `app.inject`) back into attributes and parsed JSON data. */
+export function replyAttributes(headers: Record<string, unknown>): Record<string, string> {
+  const attributes: Record<string, string> = {}
+  for (const [name, value] of Object.entries(headers)) {
+    if (name.startsWith('ce-') && typeof value === 'string')
+      attributes[name.slice(3)] = decodeURIComponent(value)
+  }
+  return attributes
+}
+
+export interface LogCapture {
+  /** Pass as `logDestination` to `createService` (or `destination` to `createLogger`). */
+  destination: Writable
+  /** Every line written so far, parsed. */
+  lines(): Record<string, unknown>[]
+  /** Everything written so far, raw. */
+  text(): string
+}
+
+/** An in-memory log sink, to assert what a service logs (and what it must never log). */
+export function captureLogs(): LogCapture {
+  const chunks: string[] = []
+  const destination = new Writable({
+    write(chunk: Buffer | string, _encoding, callback) {
+      chunks.push(chunk.toString())
+      callback()
+    },
+  })
+  const text = () => chunks.join('')
+  return {
+    destination,
+    text,
+    lines: () =>
+      text()
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => JSON.parse(line) as Record<string, unknown>),
+  }
+}
