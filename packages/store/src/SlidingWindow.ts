@@ -73,5 +73,6 @@ export const describeWindow = (hit: WindowHit, limit: number, windowMs: number):
     const freeAt = windowMs * (1 - (limit - 1) / state.current)
     waitMs = windowMs - elapsedMs + freeAt
   }
-  return { allowed, remaining, retryAfterMs: Math.max(1, Math.ceil(waitMs)) }
+  // The epsilon absorbs float noise (1 - 0.7 = 0.30000000000000004) that would add a whole ms.
+  return { allowed, remaining, retryAfterMs: Math.max(1, Math.ceil(waitMs - 1e-7)) }
 }
