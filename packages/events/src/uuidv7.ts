@@ -1,18 +1,12 @@
-import { randomFillSync } from 'node:crypto'
+import { randomUUID } from 'node:crypto'
 
 /**
  * RFC 9562 UUID version 7: a 48-bit millisecond timestamp then random bits, so ids sort by
- * creation time (index-friendly for the dedup and outbox tables).
+ * creation time (index-friendly for the dedup and outbox tables). The random part comes from
+ * randomUUID, whose buffered entropy is several times faster than a randomFill call per id.
  */
 export function uuidv7(now: number = Date.now()): string {
-  const bytes = randomFillSync(new Uint8Array(16))
-  let ms = now
-  for (let i = 5; i >= 0; i--) {
-    bytes[i] = ms % 256
-    ms = Math.floor(ms / 256)
-  }
-  bytes[6] = (bytes[6]! & 0x0f) | 0x70
-  bytes[8] = (bytes[8]! & 0x3f) | 0x80
-  const hex = Buffer.from(bytes).toString('hex')
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`
+  const random = randomUUID() // xxxxxxxx-xxxx-4xxx-Vxxx-xxxxxxxxxxxx, variant bits already set
+  const time = now.toString(16).padStart(12, '0')
+  return `${time.slice(0, 8)}-${time.slice(8, 12)}-7${random.slice(15)}`
 }
