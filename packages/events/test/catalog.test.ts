@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import {
   catalog,
@@ -98,5 +99,16 @@ describe('event catalog', () => {
   it('uses a fixed partition key for storms across all groups', () => {
     const { groupKey: _, ...global } = sampleData['agentsre.alert.storm']
     expect(makeEvent('agentsre.alert.storm', global).partitionkey).toBe('alert-storm')
+  })
+})
+
+describe('docs/events.md', () => {
+  const doc = readFileSync(new URL('../../../docs/events.md', import.meta.url), 'utf8')
+
+  it.each(types)('documents %s and every top-level field of its data', (type) => {
+    expect(doc).toContain(`\`${type}\``)
+    const fields = Object.keys((catalog[type].schema as { properties: object }).properties)
+    const missing = fields.filter((field) => !doc.includes(`\`${field}\``))
+    expect(missing).toEqual([])
   })
 })
