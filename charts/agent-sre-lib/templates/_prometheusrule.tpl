@@ -46,8 +46,8 @@ entry of monitoring.slos. Renders the list of rule groups as YAML.
 {{- if not (has $kind (list "availability" "latency")) -}}
 {{- fail (printf "agent-sre-lib: %s.kind must be availability or latency, got %q" $where $kind) -}}
 {{- end -}}
-{{- if not (and (regexMatch "^[0-9]+(\\.[0-9]+)?$" (toString $objective)) (gt (float64 $objective) 0.0) (lt (float64 $objective) 100.0)) -}}
-{{- fail (printf "agent-sre-lib: %s.objective must be a percentage between 0 and 100 (e.g. 99.9), got %v" $where $objective) -}}
+{{- if not (and (regexMatch "^[0-9]+(\\.[0-9]+)?$" (toString $objective)) (ge (float64 $objective) 50.0) (lt (float64 $objective) 100.0)) -}}
+{{- fail (printf "agent-sre-lib: %s.objective must be a percentage from 50 to below 100 (e.g. 99.9), got %v" $where $objective) -}}
 {{- end -}}
 {{- $count := printf "%s_count{%s}" $m.requestMetric $base -}}
 {{- $errorsFor := "" -}}

@@ -131,6 +131,13 @@ def crd_schemas(documents, object_meta):
             yield file_name(spec["names"]["kind"], spec["group"], version["name"]), root
 
 
+class CrdLoader(yaml.SafeLoader):
+    """PyYAML reads a bare "=" as the value tag and has no constructor for it; it is a string."""
+
+
+CrdLoader.add_constructor("tag:yaml.org,2002:value", lambda loader, node: loader.construct_scalar(node))
+
+
 def main(out_dir, swagger_path, crd_paths):
     with open(swagger_path) as f:
         swagger = json.load(f)
@@ -141,7 +148,7 @@ def main(out_dir, swagger_path, crd_paths):
     object_meta = {ref: meta[ref] for ref in reachable(OBJECT_META, meta)}
     for path in crd_paths:
         with open(path) as f:
-            for name, schema in crd_schemas(yaml.safe_load_all(f), object_meta):
+            for name, schema in crd_schemas(yaml.load_all(f, Loader=CrdLoader), object_meta):
                 if name in written:
                     raise SystemExit(f"schemas: {name} from {path} collides with a Kubernetes schema")
                 written[name] = schema
