@@ -1,6 +1,7 @@
 import { CloneType, type TSchema } from '@sinclair/typebox'
 import { type TypeCheck, TypeCompiler } from '@sinclair/typebox/compiler'
-import { catalog, type EventType, isCatalogType } from './catalog.ts'
+import type { CloudEvent } from 'cloudevents'
+import { catalog, type EventData, type EventType, isCatalogType } from './catalog.ts'
 
 export interface DataError {
   /** JSON Pointer into `data`; `/` is the data itself. */
@@ -34,6 +35,23 @@ export function validateEventData(event: { type: string; data?: unknown }): Data
   if (!isCatalogType(event.type)) return { result: 'unknown-type', type: event.type }
   const errors = dataErrors(event.type, event.data, 'tolerant')
   return errors.length === 0 ? { result: 'valid' } : { result: 'invalid', errors }
+}
+
+/** A received event whose `data` was checked against the catalog schema of its type. */
+export type TypedEvent<T extends EventType> = CloudEvent<EventData<T>> & {
+  readonly type: T
+  readonly data: EventData<T>
+}
+
+/**
+ * Narrows a received event to one catalog type when its type matches and its data is valid
+ * (tolerantly): `if (isEventOfType(event, EventTypes.AlertFiring)) event.data.alert.labels`.
+ */
+export function isEventOfType<T extends EventType>(
+  event: { type: string; data?: unknown },
+  type: T,
+): event is TypedEvent<T> {
+  return event.type === type && dataErrors(type, event.data, 'tolerant').length === 0
 }
 
 export function dataErrors(type: EventType, data: unknown, mode: ValidationMode): DataError[] {

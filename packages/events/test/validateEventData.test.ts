@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import { validateEventData } from '../src/index.ts'
+import {
+  EventTypes,
+  isEventOfType,
+  makeEvent,
+  parseHttpEvent,
+  toBinaryHttp,
+  validateEventData,
+} from '../src/index.ts'
 import { sampleData } from './fixtures.ts'
 
 const firing = sampleData['agentsre.alert.firing']
@@ -54,5 +61,17 @@ describe('validateEventData', () => {
       result: 'unknown-type',
       type: 'com.example.other',
     })
+  })
+
+  it('narrows a received event to its catalog type only when type and data match', () => {
+    const { headers, body } = toBinaryHttp(makeEvent('agentsre.alert.firing', firing))
+    const received = parseHttpEvent(headers, body)
+    expect(isEventOfType(received, EventTypes.AlertResolved)).toBe(false)
+    expect(isEventOfType(received, EventTypes.AlertFiring)).toBe(true)
+    if (isEventOfType(received, EventTypes.AlertFiring))
+      expect(received.data.alert.labels.alertname).toBe('HighErrorRate')
+    expect(
+      isEventOfType({ type: 'agentsre.alert.firing', data: { alert: {} } }, EventTypes.AlertFiring),
+    ).toBe(false)
   })
 })
