@@ -99,6 +99,8 @@ export function createService(options: ServiceOptions): ServiceInstance {
     request.correlationId = correlationIdFor(request.headers, request.id)
     reply.header(CORRELATION_HEADER, request.correlationId)
     reply.header(REQUEST_ID_HEADER, request.id)
+    // While draining, callers should reconnect, and so reach a replica that stays.
+    if (app.draining) reply.header('connection', 'close')
     done()
   })
 

@@ -43,7 +43,7 @@ export async function runServer({
         app.log.info({ signal, drainDelayMs }, 'draining before close')
         await sleep(drainDelayMs)
       }
-      await app.close()
+      await closeServer(app)
       await stopTelemetry()
       app.log.info('closed')
     },
@@ -57,4 +57,18 @@ export async function runServer({
     throw err
   }
   return app
+}
+
+/**
+ * `fastify.close()` closes idle keep-alive connections once, when it starts; a connection whose
+ * request was in flight then turns idle and would hold the close until its keep-alive timeout.
+ * So idle connections are closed again until the close completes.
+ */
+async function closeServer(app: FastifyInstance): Promise<void> {
+  const sweep = setInterval(() => app.server.closeIdleConnections(), 100)
+  try {
+    await app.close()
+  } finally {
+    clearInterval(sweep)
+  }
 }

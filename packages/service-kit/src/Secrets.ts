@@ -16,6 +16,8 @@ export interface SecretOptions {
   env?: Env
   /** Fallback stat poll: fs.watch can miss changes (network volumes, some symlink swaps). */
   pollIntervalMs?: number
+  /** false: rely on the stat poll alone (filesystems without change notification). Default true. */
+  watch?: boolean
   /** Called with the error when a changed file cannot be read; the last value is kept. */
   onError?: (err: unknown) => void
 }
@@ -33,7 +35,7 @@ const read = (text: string) => text.replace(/\r?\n$/, '')
  */
 export function secret(
   name: string,
-  { env = process.env, pollIntervalMs = 10_000, onError }: SecretOptions = {},
+  { env = process.env, pollIntervalMs = 10_000, watch: useWatch = true, onError }: SecretOptions = {},
 ): Secret {
   const file = env[`${name}_FILE`]
   if (!file) {
@@ -84,11 +86,13 @@ export function secret(
   void refresh()
 
   let watcher: FSWatcher | undefined
-  try {
-    watcher = watch(dirname(file), { persistent: false }, () => void refresh())
-    watcher.on('error', (err) => onError?.(err))
-  } catch (err) {
-    onError?.(err)
+  if (useWatch) {
+    try {
+      watcher = watch(dirname(file), { persistent: false }, () => void refresh())
+      watcher.on('error', (err) => onError?.(err))
+    } catch (err) {
+      onError?.(err)
+    }
   }
   const poll = setInterval(() => void refresh(), pollIntervalMs)
   poll.unref()
