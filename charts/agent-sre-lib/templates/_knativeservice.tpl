@@ -25,7 +25,7 @@ spec:
   template:
     metadata:
       labels:
-        {{- toYaml (merge (deepCopy $v.podLabels) $v.labels) | nindent 8 }}
+        {{- toYaml (merge (deepCopy $v.podLabels) (omit $v.labels "helm.sh/chart")) | nindent 8 }}
       annotations:
         {{- with $v.podAnnotations }}
         {{- toYaml . | nindent 8 }}
