@@ -49,6 +49,8 @@ export type CompiledExperiment = {
   assign(userId: string, context: EvaluationContext): Assignment
   /** The variant key when it still exists in the config (a persisted assignment may be stale). */
   hasVariant(key: string): boolean
+  /** The user's variant bucket (0..9999), reported in exposure events. */
+  bucketOf(userId: string): number
 }
 
 export const MAX_EXPERIMENT_VARIANTS = 20
@@ -114,5 +116,7 @@ export function compileExperiment(
     if (threshold < 1 && inTraffic(userId) >= threshold) return notInTraffic
     return assigned[variantIndex(bounds, variantBucket(userId))]!
   }
-  return { experiment: { config, closedReason, assign, hasVariant: (key) => keys.has(key) } }
+  return {
+    experiment: { config, closedReason, assign, hasVariant: (key) => keys.has(key), bucketOf: variantBucket },
+  }
 }

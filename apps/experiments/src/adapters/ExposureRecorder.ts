@@ -1,0 +1,125 @@
+// Exposure events (`agentsre.experiment.exposure`), recorded after the response and bounded.
+// `record` is synchronous and never throws: it drops the exposure (with a metric) when the queue
+// is full rather than letting it grow. A worker drains the queue: duplicates per user and variant
+// are filtered by a local LRU and then across replicas by `setIfAbsent` in the shared cache, and
+// the survivors are emitted to the broker.
+
+import { type EventData, makeEvent } from '@agent-sre/events'
+import type { Cache } from '@agent-sre/store'
+import { type Counter, type Registry, register } from 'prom-client'
+import { Lru } from '../domain/Lru.ts'
+import { counter, gauge } from './metrics.ts'
+
+export type Exposure = EventData<'agentsre.experiment.exposure'>
+export type ExposureEvent = ReturnType<typeof makeEvent<'agentsre.experiment.exposure'>>
+type Logger = { warn(obj: object, msg?: string): void }
+
+export interface ExposureRecorderOptions {
+  /** Delivers one event (the broker emitter); undefined: exposures are deduplicated and counted only. */
+  emit: ((event: ExposureEvent) => Promise<void>) | undefined
+  cache: Pick<Cache, 'setIfAbsent' | 'delete'>
+  logger: Logger
+  registry?: Registry
+  capacity?: number
+  concurrency?: number
+  dedupTtlMs?: number
+}
+
+export class ExposureRecorder {
+  readonly #emit: ExposureRecorderOptions['emit']
+  readonly #cache: Pick<Cache, 'setIfAbsent' | 'delete'>
+  readonly #logger: Logger
+  readonly #capacity: number
+  readonly #concurrency: number
+  readonly #dedupTtlMs: number
+  readonly #recent: Lru<string, true>
+  readonly #queue: { key: string; exposure: Exposure }[] = []
+  readonly #outcomes: Counter<'outcome'>
+  #active = 0
+  #idle: (() => void)[] = []
+
+  constructor(options: ExposureRecorderOptions) {
+    this.#emit = options.emit
+    this.#cache = options.cache
+    this.#logger = options.logger
+    this.#capacity = options.capacity ?? 10_000
+    this.#concurrency = options.concurrency ?? 8
+    this.#dedupTtlMs = options.dedupTtlMs ?? 90 * 24 * 3_600_000
+    this.#recent = new Lru(50_000, 3_600_000)
+    const registry = options.registry ?? register
+    this.#outcomes = counter(
+      registry,
+      'agentsre_experiments_exposures_total',
+      'Exposure events by outcome (emitted, duplicate, dropped, failed, unrouted)',
+      ['outcome'],
+    )
+    gauge(
+      registry,
+      'agentsre_experiments_exposure_queue_length',
+      'Exposures waiting to be sent',
+      () => this.#queue.length,
+    )
+  }
+
+  /**
+   * Queues an exposure; never blocks or throws. Returns false when dropped (queue full). The dedup
+   * key includes the bucket version, so a re-randomised experiment counts exposures afresh.
+   */
+  record(exposure: Exposure, bucketVersion: number, experimentId: string): boolean {
+    const key = `exposure:${experimentId}:${bucketVersion}:${exposure.userId}:${exposure.variant}`
+    if (this.#recent.get(key)) {
+      this.#outcomes.inc({ outcome: 'duplicate' })
+      return true
+    }
+    if (this.#queue.length >= this.#capacity) {
+      this.#outcomes.inc({ outcome: 'dropped' })
+      return false
+    }
+    this.#recent.set(key, true)
+    this.#queue.push({ key, exposure })
+    if (this.#active < this.#concurrency) {
+      this.#active++
+      setImmediate(() => void this.#work())
+    }
+    return true
+  }
+
+  /** Resolves when the queue is empty and nothing is in flight. */
+  drain(): Promise<void> {
+    if (this.#active === 0 && this.#queue.length === 0) return Promise.resolve()
+    return new Promise((resolve) => this.#idle.push(resolve))
+  }
+
+  async #work(): Promise<void> {
+    try {
+      for (let item = this.#queue.shift(); item; item = this.#queue.shift())
+        await this.#send(item.key, item.exposure)
+    } finally {
+      this.#active--
+      if (this.#active === 0) for (const resolve of this.#idle.splice(0)) resolve()
+    }
+  }
+
+  async #send(key: string, exposure: Exposure): Promise<void> {
+    try {
+      const first = await this.#cache.setIfAbsent(key, '1', this.#dedupTtlMs)
+      if (!first) {
+        this.#outcomes.inc({ outcome: 'duplicate' })
+        return
+      }
+      if (!this.#emit) {
+        this.#outcomes.inc({ outcome: 'unrouted' })
+        return
+      }
+      const event = makeEvent('agentsre.experiment.exposure', exposure, { source: 'experiments' })
+      await this.#emit(event)
+      this.#outcomes.inc({ outcome: 'emitted' })
+    } catch (err) {
+      // Forget the dedup key so the user's next exposure is sent instead of counted as a duplicate.
+      this.#recent.delete(key)
+      await this.#cache.delete(key).catch(() => false)
+      this.#outcomes.inc({ outcome: 'failed' })
+      this.#logger.warn({ err, experiment: exposure.experiment }, 'exposure event not sent')
+    }
+  }
+}

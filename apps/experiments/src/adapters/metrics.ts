@@ -1,0 +1,27 @@
+import { Counter, Gauge, type Registry } from 'prom-client'
+
+// Metrics are looked up before being made: several apps (and test cases) can share a registry.
+
+export function counter<L extends string>(
+  registry: Registry,
+  name: string,
+  help: string,
+  labelNames: L[],
+): Counter<L> {
+  const existing = registry.getSingleMetric(name)
+  if (existing) return existing as Counter<L>
+  return new Counter({ name, help, labelNames, registers: [registry] })
+}
+
+export function gauge(registry: Registry, name: string, help: string, collect: () => number): Gauge {
+  const existing = registry.getSingleMetric(name)
+  if (existing) registry.removeSingleMetric(name)
+  return new Gauge({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.set(collect())
+    },
+  })
+}

@@ -1,0 +1,117 @@
+// The experiments app: assignment, flag evaluation (own API and OFREP) and the admin API, on the
+// shared service kit. No side effects: src/server.ts opens the database and cache and listens.
+
+import { createService, loadConfig, type ServiceInstance } from '@agent-sre/service-kit'
+import type { Cache, Database } from '@agent-sre/store'
+import type { Registry } from 'prom-client'
+import { AssignmentStore } from './adapters/AssignmentStore.ts'
+import { ConfigCache } from './adapters/ConfigCache.ts'
+import { ConfigRepository } from './adapters/ConfigRepository.ts'
+import { type ExposureEvent, ExposureRecorder } from './adapters/ExposureRecorder.ts'
+import { type ExperimentsConfig, ExperimentsConfigSchema } from './config.ts'
+import { adminRoutes } from './routes/admin.ts'
+import { assignRoutes } from './routes/assign.ts'
+import type { ApiKey } from './routes/auth.ts'
+import { flagRoutes } from './routes/flags.ts'
+import { ofrepRoutes } from './routes/ofrep.ts'
+import type { Services } from './Services.ts'
+
+export interface AppOptions {
+  /** Settings; unset keys take their defaults. */
+  config?: Partial<ExperimentsConfig>
+  /** Opened by the caller, closed by the app on close. */
+  db: Database
+  cache: Cache
+  /** Delivers exposure events (the broker emitter); unset: exposures are deduplicated and counted only. */
+  emit?: (event: ExposureEvent) => Promise<void>
+  registry?: Registry
+  logger?: Parameters<typeof createService>[0]['logger']
+  /** Keys for /assign, /flags and OFREP; none: open (local development). */
+  apiKeys?: () => readonly ApiKey[]
+  /** Keys for /admin; none: open (local development). */
+  adminKeys?: () => readonly ApiKey[]
+  now?: () => number
+}
+
+const NO_KEYS = () => []
+
+export function buildApp(options: AppOptions): ServiceInstance {
+  const config: ExperimentsConfig = { ...loadConfig(ExperimentsConfigSchema, {}), ...options.config }
+  const { db, cache, registry } = options
+  const now = options.now ?? Date.now
+  let services: Services | undefined
+  const purgeTimer = { current: undefined as NodeJS.Timeout | undefined }
+
+  const app = createService({
+    name: 'experiments',
+    config,
+    ...(options.logger && { logger: options.logger }),
+    ...(registry && { registry }),
+    checks: { database: () => db.check() },
+    cache,
+    routes: async (instance) => {
+      const s = services!
+      await instance.register(adminRoutes(s))
+      await instance.register(assignRoutes(s))
+      await instance.register(flagRoutes(s))
+      await instance.register(ofrepRoutes(s))
+    },
+  })
+
+  const repository = new ConfigRepository(db)
+  services = {
+    repository,
+    config: new ConfigCache({
+      repository,
+      cache,
+      ttlMs: config.CONFIG_CACHE_TTL_MS,
+      logger: app.log,
+      ...(registry && { registry }),
+      now,
+    }),
+    assignments: new AssignmentStore({
+      db,
+      logger: app.log,
+      ...(registry && { registry }),
+      flushIntervalMs: config.ASSIGNMENT_FLUSH_INTERVAL_MS,
+      maxBatch: config.ASSIGNMENT_BATCH_MAX,
+      maxPending: config.ASSIGNMENT_PENDING_MAX,
+      cacheEntries: config.ASSIGNMENT_CACHE_ENTRIES,
+      now,
+    }),
+    exposures: new ExposureRecorder({
+      emit: options.emit,
+      cache,
+      logger: app.log,
+      ...(registry && { registry }),
+      capacity: config.EXPOSURE_QUEUE_CAPACITY,
+      concurrency: config.EXPOSURE_CONCURRENCY,
+    }),
+    apiKeys: options.apiKeys ?? NO_KEYS,
+    adminKeys: options.adminKeys ?? NO_KEYS,
+    now,
+  }
+  const s = services
+
+  app.addHook('onReady', async () => {
+    await s.config.start()
+    if (s.apiKeys().length === 0)
+      app.log.warn('EXPERIMENTS_API_KEYS is empty: assignment and flag APIs are open')
+    if (s.adminKeys().length === 0) app.log.warn('EXPERIMENTS_ADMIN_API_KEYS is empty: the admin API is open')
+    purgeTimer.current = setInterval(() => {
+      s.assignments.purgeExpired().catch((err) => app.log.warn({ err }, 'purging expired assignments failed'))
+    }, config.ASSIGNMENT_PURGE_INTERVAL_MS)
+    purgeTimer.current.unref()
+  })
+
+  app.addHook('onClose', async () => {
+    clearInterval(purgeTimer.current)
+    // Persist every acknowledged assignment and send queued exposures before the pools close.
+    await s.assignments.close()
+    await s.exposures.drain()
+    await s.config.close()
+    await cache.close()
+    await db.close()
+  })
+  return app
+}

@@ -1,0 +1,129 @@
+// Assignment: `GET /assign?experiment_key=&user_id=` and `POST /assign` (with a targeting
+// context). A user's first assignment is persisted (write-behind) and returned afterwards even
+// when the weights change, until the bucket version is raised. Nothing here waits on a database
+// write; the exposure event is queued after the answer is decided.
+
+import { randomUUID } from 'node:crypto'
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { type Static, Type } from '@sinclair/typebox'
+import type { EvaluationContext } from '../domain/targeting.ts'
+import type { Services } from '../Services.ts'
+import { requireApiKey } from './auth.ts'
+import { UnknownError } from './errors.ts'
+import { AssignResponse, Context, ErrorResponse, Key, UserId } from './schemas.ts'
+
+const AssignQuery = Type.Object({ experiment_key: Key, user_id: UserId }, { additionalProperties: false })
+const AssignBody = Type.Object(
+  { experiment_key: Key, user_id: UserId, context: Type.Optional(Context) },
+  { additionalProperties: false },
+)
+const response = {
+  200: AssignResponse,
+  400: ErrorResponse,
+  401: ErrorResponse,
+  403: ErrorResponse,
+  404: ErrorResponse,
+}
+const EMPTY: EvaluationContext = Object.freeze({})
+
+type AssignResult = Static<typeof AssignResponse>
+
+export async function assign(
+  services: Services,
+  experimentKey: string,
+  userId: string,
+  context: EvaluationContext,
+): Promise<AssignResult> {
+  const loaded = await services.config.experiment(experimentKey)
+  // A draft is not public yet: answer as if it did not exist.
+  if (!loaded || loaded.experiment.closedReason === 'EXPERIMENT_DRAFT')
+    throw new UnknownError('Experiment', experimentKey)
+  const { experiment, id } = loaded
+  const now = services.now()
+  if (experiment.closedReason) {
+    return noVariant(id, experimentKey, now, experiment.closedReason)
+  }
+  const { bucketVersion } = experiment.config
+  const sticky = await services.assignments.lookup(id, bucketVersion, userId)
+  // A persisted variant that was since removed from the config cannot be served; assign afresh.
+  if (sticky && experiment.hasVariant(sticky.variant)) {
+    expose(
+      services,
+      experimentKey,
+      id,
+      bucketVersion,
+      userId,
+      sticky.variant,
+      experiment.bucketOf(userId),
+      true,
+    )
+    return {
+      experiment_id: id,
+      experiment_key: experimentKey,
+      variant: sticky.variant,
+      assignment_id: sticky.assignmentId,
+      timestamp: new Date(sticky.assignedAt).toISOString(),
+      reason: 'STICKY',
+    }
+  }
+  const result = experiment.assign(userId, context)
+  if (result.variant === null) return noVariant(id, experimentKey, now, result.reason)
+  const assignment = { variant: result.variant, assignmentId: randomUUID(), assignedAt: now }
+  services.assignments.remember(id, bucketVersion, userId, assignment)
+  expose(
+    services,
+    experimentKey,
+    id,
+    bucketVersion,
+    userId,
+    result.variant,
+    experiment.bucketOf(userId),
+    false,
+  )
+  return {
+    experiment_id: id,
+    experiment_key: experimentKey,
+    variant: result.variant,
+    assignment_id: assignment.assignmentId,
+    timestamp: new Date(now).toISOString(),
+    reason: 'ASSIGNED',
+  }
+}
+
+function noVariant(id: string, key: string, now: number, reason: string): AssignResult {
+  return {
+    experiment_id: id,
+    experiment_key: key,
+    variant: null,
+    assignment_id: null,
+    timestamp: new Date(now).toISOString(),
+    reason,
+  }
+}
+
+function expose(
+  services: Services,
+  experiment: string,
+  experimentId: string,
+  bucketVersion: number,
+  userId: string,
+  variant: string,
+  bucket: number,
+  sticky: boolean,
+): void {
+  services.exposures.record({ experiment, variant, userId, bucket, sticky }, bucketVersion, experimentId)
+}
+
+export function assignRoutes(services: Services): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    app.addHook('onRequest', requireApiKey(services.apiKeys))
+
+    app.get('/assign', { schema: { querystring: AssignQuery, response } }, async (request) =>
+      assign(services, request.query.experiment_key, request.query.user_id, EMPTY),
+    )
+
+    app.post('/assign', { schema: { body: AssignBody, response } }, async (request) =>
+      assign(services, request.body.experiment_key, request.body.user_id, request.body.context ?? EMPTY),
+    )
+  }
+}

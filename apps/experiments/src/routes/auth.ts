@@ -1,0 +1,57 @@
+// API keys: `name:key` pairs, comma-separated, from a secret (re-read when its file changes). The
+// name is the principal recorded in the audit log. Keys are compared in constant time; no key is
+// ever logged. An empty key list turns authentication off (local development; logged at start).
+
+import { safeEqual } from '@agent-sre/service-kit'
+import type { FastifyRequest, onRequestHookHandler } from 'fastify'
+import { ForbiddenError, UnauthorizedError } from './errors.ts'
+
+export type ApiKey = { name: string; key: string }
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Who called: the API key's name, or `anonymous` when authentication is off. */
+    principal: string
+  }
+}
+
+export function parseApiKeys(text: string | undefined): ApiKey[] {
+  if (!text) return []
+  return text
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '')
+    .map((entry) => {
+      const colon = entry.indexOf(':')
+      return colon > 0
+        ? { name: entry.slice(0, colon), key: entry.slice(colon + 1) }
+        : { name: 'api-key', key: entry }
+    })
+}
+
+function presentedKey(request: FastifyRequest): string | undefined {
+  const header = request.headers['x-api-key']
+  if (typeof header === 'string' && header !== '') return header
+  const auth = request.headers.authorization
+  if (auth?.startsWith('Bearer ')) return auth.slice(7).trim() || undefined
+  return undefined
+}
+
+/** An onRequest hook admitting requests that present one of `keys()`. */
+export function requireApiKey(keys: () => readonly ApiKey[]): onRequestHookHandler {
+  return (request, _reply, done) => {
+    const allowed = keys()
+    if (allowed.length === 0) {
+      request.principal = 'anonymous'
+      return done()
+    }
+    const presented = presentedKey(request)
+    if (presented === undefined) return done(new UnauthorizedError())
+    // Check every key so the time taken does not reveal which one matched.
+    let match: ApiKey | undefined
+    for (const candidate of allowed) if (safeEqual(presented, candidate.key) && !match) match = candidate
+    if (!match) return done(new ForbiddenError())
+    request.principal = match.name
+    done()
+  }
+}
