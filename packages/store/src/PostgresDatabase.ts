@@ -68,23 +68,31 @@ export const openPostgres = async (options: PostgresDatabaseOptions): Promise<Da
 
   const transaction = async <T>(fn: (tx: MigrationSession) => Promise<T>): Promise<T> => {
     const client = await pool.connect()
+    let broken: Error | undefined
+    // A checked-out connection the server drops between statements emits 'error' on the client
+    // (the pool listens only to idle ones); unheard, that would crash the process.
+    const onError = (error: Error) => {
+      broken = error
+    }
+    client.on('error', onError)
+    let began = false
     try {
       await client.query('begin')
-    } catch (error) {
-      client.release(error as Error)
-      throw error
-    }
-    let broken: Error | undefined
-    try {
+      began = true
       const result = await fn(session(client))
       await client.query('commit')
       return result
     } catch (error) {
-      await client.query('rollback').catch((rollbackError: Error) => {
-        broken = rollbackError
-      })
+      // A failed begin means the connection is at fault; otherwise undo the caller's work.
+      if (!began) broken ??= error as Error
+      else {
+        await client.query('rollback').catch((rollbackError: Error) => {
+          broken ??= rollbackError
+        })
+      }
       throw error
     } finally {
+      client.off('error', onError)
       // Passing an error destroys the connection instead of returning it to the pool.
       client.release(broken)
     }

@@ -143,6 +143,27 @@ const databaseSuite = (kind: 'pglite' | 'postgres', url: string | undefined) => 
     expect(await names(db!)).toEqual(['seed'])
   })
 
+  it.runIf(kind === 'postgres')('survives its connection being killed inside a transaction', async () => {
+    const db = await open(freshSchema(), { poolMax: 1 })
+    const admin = new pg.Client({ connectionString: url })
+    await admin.connect()
+    try {
+      await expect(
+        db.transaction(async (tx) => {
+          const { rows } = await tx.query<{ pid: number }>('select pg_backend_pid() as pid')
+          await admin.query('select pg_terminate_backend($1)', [rows[0]!.pid])
+          // Idle inside the transaction while the server drops the connection.
+          await new Promise((resolve) => setTimeout(resolve, 200))
+          await tx.query('select 1')
+        }),
+      ).rejects.toThrow()
+    } finally {
+      await admin.end()
+    }
+    // The dead connection was destroyed, not handed back: the single-slot pool works again.
+    expect((await db.query('select 1 as one')).rows).toEqual([{ one: 1 }])
+  })
+
   it('check() resolves while open and rejects with StoreUnavailableError once closed', async () => {
     const db = await open(freshSchema())
     await expect(db.check()).resolves.toBeUndefined()
