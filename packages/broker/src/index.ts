@@ -1,6 +1,8 @@
 export { loadTriggersFromCharts } from './adapters/ChartTriggers.ts'
 export type { BackendOption, Broker, BrokerOptions } from './Broker.ts'
 export { createBroker } from './Broker.ts'
+export type { BrokerAppOptions } from './BrokerApp.ts'
+export { createBrokerApp } from './BrokerApp.ts'
 export type { BrokerBackend } from './backends/Backend.ts'
 export { BackendUnavailableError, isBackendUnavailableError } from './backends/Backend.ts'
 export type { KafkaBackendOptions } from './backends/KafkaBackend.ts'
