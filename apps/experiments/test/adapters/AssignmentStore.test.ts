@@ -1,0 +1,133 @@
+import { randomUUID } from 'node:crypto'
+import type { Database } from '@agent-sre/store'
+import { Registry } from 'prom-client'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { AssignmentStore } from '../../src/adapters/AssignmentStore.ts'
+import { requireServiceEnv, testDatabase } from '../helpers.ts'
+
+const databaseUrl = requireServiceEnv('DATABASE_URL')
+const silent = { warn() {}, error() {} }
+
+describe.each([
+  { name: 'PGlite', url: undefined, enabled: true },
+  { name: 'PostgreSQL', url: databaseUrl, enabled: Boolean(databaseUrl) },
+])('AssignmentStore on $name', ({ url, enabled }) => {
+  let db: Database
+  const statements: string[] = []
+  let counted: Database
+  beforeAll(async () => {
+    if (!enabled) return
+    db = await testDatabase(url)
+    counted = Object.assign(Object.create(db) as Database, {
+      query: (sql: string, params?: readonly unknown[]) => {
+        statements.push(sql.trim().split(/\s+/)[0]!)
+        return db.query(sql, params)
+      },
+    })
+  })
+  afterAll(async () => {
+    await db?.close()
+  })
+
+  const store = (overrides: Partial<ConstructorParameters<typeof AssignmentStore>[0]> = {}) =>
+    new AssignmentStore({
+      db: counted,
+      logger: silent,
+      registry: new Registry(),
+      flushIntervalMs: 60_000,
+      ...overrides,
+    })
+
+  it.skipIf(!enabled)(
+    'writes pending assignments as one multi-row statement and reads misses in one query',
+    async () => {
+      const experiment = randomUUID()
+      const writer = store()
+      for (let i = 0; i < 50; i++) {
+        writer.remember(experiment, 1, `u${i}`, {
+          variant: i % 2 ? 'a' : 'b',
+          assignmentId: randomUUID(),
+          assignedAt: Date.now(),
+        })
+      }
+      expect(writer.pendingCount).toBe(50)
+      statements.length = 0
+      await writer.flush()
+      expect(statements).toEqual(['insert'])
+      expect(writer.pendingCount).toBe(0)
+
+      const reader = store()
+      statements.length = 0
+      const found = await Promise.all(
+        Array.from({ length: 60 }, (_, i) => reader.lookup(experiment, 1, `u${i}`)),
+      )
+      expect(statements).toEqual(['select'])
+      expect(found.filter(Boolean)).toHaveLength(50)
+      expect(found[1]?.variant).toBe('a')
+      // Cached now, including the misses.
+      statements.length = 0
+      await Promise.all(Array.from({ length: 60 }, (_, i) => reader.lookup(experiment, 1, `u${i}`)))
+      expect(statements).toEqual([])
+      await writer.close()
+      await reader.close()
+    },
+  )
+
+  it.skipIf(!enabled)(
+    'keeps the first writer across replicas and drops the loser from its cache',
+    async () => {
+      const experiment = randomUUID()
+      const first = store()
+      const second = store()
+      first.remember(experiment, 1, 'race', {
+        variant: 'a',
+        assignmentId: randomUUID(),
+        assignedAt: Date.now(),
+      })
+      second.remember(experiment, 1, 'race', {
+        variant: 'b',
+        assignmentId: randomUUID(),
+        assignedAt: Date.now(),
+      })
+      await first.flush()
+      await second.flush()
+      expect((await second.lookup(experiment, 1, 'race'))?.variant).toBe('a')
+      await first.close()
+      await second.close()
+    },
+  )
+
+  it.skipIf(!enabled)('ignores expired assignments and purges them', async () => {
+    const experiment = randomUUID()
+    const old = store({ retentionMs: 1 })
+    old.remember(experiment, 1, 'gone', {
+      variant: 'a',
+      assignmentId: randomUUID(),
+      assignedAt: Date.now() - 10_000,
+    })
+    await old.close()
+    expect(await store().lookup(experiment, 1, 'gone')).toBeUndefined()
+    expect(await store().purgeExpired()).toBeGreaterThanOrEqual(1)
+  })
+
+  it.skipIf(!enabled)(
+    'flushes everything on close and bounds what waits while the database is down',
+    async () => {
+      const experiment = randomUUID()
+      const bounded = store({ maxPending: 2, maxBatch: 1 })
+      const remember = (user: string) =>
+        bounded.remember(experiment, 1, user, {
+          variant: 'a',
+          assignmentId: randomUUID(),
+          assignedAt: Date.now(),
+        })
+      expect([remember('x'), remember('y'), remember('z')]).toEqual([true, true, false])
+      await bounded.close()
+      const { rows } = await db.query(
+        'select user_id from assignments where experiment_id = $1 order by user_id',
+        [experiment],
+      )
+      expect(rows).toEqual([{ user_id: 'x' }, { user_id: 'y' }])
+    },
+  )
+})

@@ -1,0 +1,96 @@
+import { openCache } from '@agent-sre/store'
+import { Registry } from 'prom-client'
+import { describe, expect, it } from 'vitest'
+import { type Exposure, type ExposureEvent, ExposureRecorder } from '../../src/adapters/ExposureRecorder.ts'
+import { requireServiceEnv } from '../helpers.ts'
+
+const redisUrl = requireServiceEnv('REDIS_URL')
+const silent = { warn() {} }
+const exposure = (userId: string, variant = 'a'): Exposure => ({
+  experiment: 'e',
+  variant,
+  userId,
+  bucket: 1,
+  sticky: false,
+})
+
+async function outcomes(registry: Registry): Promise<Record<string, number>> {
+  const metric = await registry.getSingleMetric('agentsre_experiments_exposures_total')!.get()
+  return Object.fromEntries(metric.values.map((v) => [v.labels.outcome as string, v.value]))
+}
+
+describe('ExposureRecorder', () => {
+  it('drops exposures with a metric when the queue is full, instead of growing', async () => {
+    const registry = new Registry()
+    let release: () => void = () => {}
+    const gate = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    const sent: ExposureEvent[] = []
+    const recorder = new ExposureRecorder({
+      emit: async (event) => {
+        await gate
+        sent.push(event)
+      },
+      cache: openCache(),
+      logger: silent,
+      registry,
+      capacity: 2,
+      concurrency: 1,
+    })
+    const accepted = Array.from({ length: 10 }, (_, i) => recorder.record(exposure(`u${i}`), 1, 'id'))
+    expect(accepted.filter(Boolean).length).toBeLessThan(10)
+    release()
+    await recorder.drain()
+    const counts = await outcomes(registry)
+    expect(counts.dropped).toBe(accepted.filter((a) => !a).length)
+    expect(sent.length + (counts.dropped ?? 0)).toBe(10)
+  })
+
+  it('retries a user whose exposure failed to send', async () => {
+    let fail = true
+    const sent: string[] = []
+    const recorder = new ExposureRecorder({
+      emit: async (event) => {
+        if (fail) throw new Error('sink down')
+        sent.push(event.data.userId)
+      },
+      cache: openCache(),
+      logger: silent,
+      registry: new Registry(),
+    })
+    recorder.record(exposure('u'), 1, 'id')
+    await recorder.drain()
+    fail = false
+    recorder.record(exposure('u'), 1, 'id')
+    await recorder.drain()
+    expect(sent).toEqual(['u'])
+  })
+
+  it.skipIf(!redisUrl)('deduplicates per user and variant across replicas through Redis', async () => {
+    const prefix = `exp-${Date.now()}-`
+    const caches = [
+      openCache({ url: redisUrl, keyPrefix: prefix }),
+      openCache({ url: redisUrl, keyPrefix: prefix }),
+    ]
+    const sent: string[] = []
+    const replicas = caches.map(
+      (cache) =>
+        new ExposureRecorder({
+          emit: async (event) => {
+            sent.push(`${event.data.userId}/${event.data.variant}`)
+          },
+          cache,
+          logger: silent,
+          registry: new Registry(),
+        }),
+    )
+    for (const r of replicas) {
+      r.record(exposure('u1'), 1, 'id')
+      r.record(exposure('u1', 'b'), 1, 'id')
+    }
+    await Promise.all(replicas.map((r) => r.drain()))
+    expect(sent.sort()).toEqual(['u1/a', 'u1/b'])
+    await Promise.all(caches.map((c) => c.close()))
+  })
+})

@@ -1,0 +1,202 @@
+import type { Database } from '@agent-sre/store'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { ExposureEvent } from '../../src/adapters/ExposureRecorder.ts'
+import { experimentBody, requireServiceEnv, testApp, testDatabase } from '../helpers.ts'
+
+const databaseUrl = requireServiceEnv('DATABASE_URL')
+const redisUrl = requireServiceEnv('REDIS_URL')
+
+const backends = [
+  { name: 'PGlite + memory cache', databaseUrl: undefined, redisUrl: undefined, enabled: true },
+  { name: 'PostgreSQL + Redis', databaseUrl, redisUrl, enabled: Boolean(databaseUrl && redisUrl) },
+]
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+describe.each(backends)('assignment on $name', ({ databaseUrl, redisUrl, enabled }) => {
+  let ctx: Awaited<ReturnType<typeof testApp>>
+  const emitted: ExposureEvent[] = []
+  beforeAll(async () => {
+    if (!enabled) return
+    ctx = await testApp({
+      databaseUrl,
+      redisUrl,
+      emit: async (event) => {
+        emitted.push(event)
+      },
+    })
+  })
+  afterAll(async () => {
+    await ctx?.app.close()
+  })
+
+  async function create(key: string, overrides: object = {}) {
+    const res = await ctx.app.inject({
+      method: 'POST',
+      url: '/admin/experiments',
+      payload: { ...experimentBody, key, ...overrides },
+    })
+    expect(res.statusCode).toBe(201)
+    return res.json() as { id: string; version: number }
+  }
+
+  async function update(key: string, version: number, body: object) {
+    const res = await ctx.app.inject({
+      method: 'PUT',
+      url: `/admin/experiments/${key}`,
+      headers: { 'if-match': `"${version}"` },
+      payload: { ...experimentBody, key, ...body },
+    })
+    expect(res.statusCode).toBe(200)
+  }
+
+  const assign = (key: string, user: string) =>
+    ctx.app.inject({
+      method: 'GET',
+      url: `/assign?experiment_key=${key}&user_id=${encodeURIComponent(user)}`,
+    })
+
+  it.skipIf(!enabled)('answers 400 for invalid input and 404 for unknown or draft experiments', async () => {
+    await create('drafted', { status: 'DRAFT' })
+    expect((await assign('has space', 'u')).statusCode).toBe(400)
+    expect((await ctx.app.inject({ method: 'GET', url: '/assign?experiment_key=x' })).statusCode).toBe(400)
+    expect((await assign('nope', 'u')).statusCode).toBe(404)
+    expect((await assign('drafted', 'u')).statusCode).toBe(404)
+  })
+
+  it.skipIf(!enabled)(
+    'keeps a user on the first variant when weights change, until the bucket version is raised',
+    async () => {
+      const { id } = await create('sticky')
+      const users = Array.from({ length: 40 }, (_, i) => `user-${i}`)
+      const first = new Map<string, string>()
+      for (const user of users) {
+        const res = await assign('sticky', user)
+        expect(res.statusCode).toBe(200)
+        const body = res.json()
+        expect(body).toMatchObject({ experiment_id: id, reason: 'ASSIGNED' })
+        first.set(user, body.variant)
+      }
+      expect(new Set(first.values())).toEqual(new Set(['control', 'treatment']))
+      await sleep(100) // let the write-behind flush
+
+      await update('sticky', 1, {
+        variants: [
+          { key: 'control', weight: 0 },
+          { key: 'treatment', weight: 100 },
+        ],
+      })
+      for (const user of users) {
+        const body = (await assign('sticky', user)).json()
+        expect(body.variant).toBe(first.get(user))
+        expect(body.reason).toBe('STICKY')
+      }
+      // A new user follows the new weights.
+      expect((await assign('sticky', 'newcomer')).json().variant).toBe('treatment')
+
+      await update('sticky', 2, {
+        variants: [
+          { key: 'control', weight: 0 },
+          { key: 'treatment', weight: 100 },
+        ],
+        bucketVersion: 2,
+      })
+      for (const user of users)
+        expect((await assign('sticky', user)).json()).toMatchObject({
+          variant: 'treatment',
+          reason: 'ASSIGNED',
+        })
+    },
+  )
+
+  it.skipIf(!enabled)('persists assignments behind the response, with a 90-day expiry', async () => {
+    const { id } = await create('persisted')
+    const body = (await assign('persisted', 'p-1')).json()
+    await sleep(100)
+    const { rows } = await ctx.db.query<{ variant: string; assignment_id: string; days: number }>(
+      `select variant, assignment_id, extract(day from expires_at - assigned_at)::int as days
+       from assignments where experiment_id = $1 and user_id = 'p-1'`,
+      [id],
+    )
+    expect(rows).toEqual([{ variant: body.variant, assignment_id: body.assignment_id, days: 90 }])
+  })
+
+  it.skipIf(!enabled)('answers PAUSED and COMPLETED experiments with no variant and a reason', async () => {
+    await create('paused', { status: 'PAUSED' })
+    expect((await assign('paused', 'u')).json()).toMatchObject({
+      variant: null,
+      assignment_id: null,
+      reason: 'EXPERIMENT_PAUSED',
+    })
+    await create('done', { status: 'COMPLETED' })
+    expect((await assign('done', 'u')).json()).toMatchObject({
+      variant: null,
+      reason: 'EXPERIMENT_COMPLETED',
+    })
+  })
+
+  it.skipIf(!enabled)('targets with the POST context', async () => {
+    await create('targeted', { targeting: { attribute: 'country', op: 'eq', value: 'DE' } })
+    const post = (context: object) =>
+      ctx.app.inject({
+        method: 'POST',
+        url: '/assign',
+        payload: { experiment_key: 'targeted', user_id: 't-1', context },
+      })
+    expect((await post({ country: 'US' })).json()).toMatchObject({ variant: null, reason: 'NOT_TARGETED' })
+    expect((await post({ country: 'DE' })).json().reason).toBe('ASSIGNED')
+    expect((await post({ country: { nested: true } })).statusCode).toBe(400)
+  })
+
+  it.skipIf(!enabled)('emits one exposure event per user and variant', async () => {
+    await create('exposed')
+    for (let i = 0; i < 3; i++) await assign('exposed', 'e-1')
+    await assign('exposed', 'e-2')
+    await sleep(50)
+    const events = emitted.filter((e) => e.data.experiment === 'exposed')
+    expect(events.map((e) => e.data.userId).sort()).toEqual(['e-1', 'e-2'])
+    expect(events[0]).toMatchObject({
+      type: 'agentsre.experiment.exposure',
+      source: '/agent-sre/experiments',
+    })
+    expect(events[0]!.data).toMatchObject({ sticky: false })
+  })
+})
+
+describe('assignment under a stalled database', () => {
+  it('answers without waiting for the assignment write, and writes once the database recovers', async () => {
+    const real = await testDatabase()
+    let release: () => void = () => {}
+    const stalled = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    let stall = false
+    // Inserts into assignments hang until released; everything else passes through.
+    const db: Database = Object.assign(Object.create(real) as Database, {
+      query: async (sql: string, params?: readonly unknown[]) => {
+        if (stall && sql.includes('insert into assignments')) await stalled
+        return real.query(sql, params)
+      },
+    })
+    const { app } = await testApp({ db })
+    const created = await app.inject({
+      method: 'POST',
+      url: '/admin/experiments',
+      payload: { ...experimentBody, key: 'stall' },
+    })
+    stall = true
+    const started = Date.now()
+    const res = await app.inject({ method: 'GET', url: '/assign?experiment_key=stall&user_id=u-1' })
+    expect(res.statusCode).toBe(200)
+    expect(Date.now() - started).toBeLessThan(500)
+    await sleep(50)
+    const before = await real.query('select count(*)::int as n from assignments')
+    expect(before.rows[0]).toEqual({ n: 0 })
+    release()
+    await sleep(100)
+    const after = await real.query('select count(*)::int as n from assignments')
+    expect(after.rows[0]).toEqual({ n: 1 })
+    expect(created.statusCode).toBe(201)
+    await app.close()
+  })
+})

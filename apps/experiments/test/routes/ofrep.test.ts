@@ -1,0 +1,201 @@
+import { OFREPProvider } from '@openfeature/ofrep-provider'
+import { OpenFeature } from '@openfeature/server-sdk'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { flagBody, testApp } from '../helpers.ts'
+
+describe('OFREP', () => {
+  let ctx: Awaited<ReturnType<typeof testApp>>
+  let baseUrl: string
+  const key = { 'x-api-key': 'eval-key' }
+
+  beforeAll(async () => {
+    ctx = await testApp({ apiKeys: () => [{ name: 'sdk', key: 'eval-key' }] })
+    const flags = [
+      { ...flagBody, key: 'dark-mode' },
+      { ...flagBody, key: 'off', enabled: false },
+      {
+        key: 'banner',
+        enabled: true,
+        valueType: 'string',
+        defaultValue: 'none',
+        targeting: { attribute: 'plan', op: 'in', value: ['pro', 'enterprise'] },
+        variants: [{ key: 'gold', value: 'gold-banner', weight: 100 }],
+      },
+      {
+        key: 'limit',
+        enabled: true,
+        valueType: 'number',
+        defaultValue: 10,
+        rolloutPercentage: 100,
+        variants: [
+          { key: 'low', value: 20, weight: 50 },
+          { key: 'high', value: 50, weight: 50 },
+        ],
+      },
+      {
+        key: 'layout',
+        enabled: true,
+        valueType: 'object',
+        defaultValue: {},
+        variants: [{ key: 'grid', value: { columns: 3 }, weight: 100 }],
+      },
+    ]
+    for (const flag of flags) {
+      const res = await ctx.app.inject({ method: 'POST', url: '/admin/flags', payload: flag })
+      expect(res.statusCode).toBe(201)
+    }
+    baseUrl = await ctx.app.listen({ port: 0, host: '127.0.0.1' })
+  })
+  afterAll(async () => {
+    await OpenFeature.close()
+    await ctx?.app.close()
+  })
+
+  it('serves the OpenFeature server SDK through its OFREP provider', async () => {
+    await OpenFeature.setProviderAndWait(
+      new OFREPProvider({ baseUrl, headers: [['Authorization', 'Bearer eval-key']] }),
+    )
+    const client = OpenFeature.getClient()
+
+    const dark = await client.getBooleanDetails('dark-mode', false, { targetingKey: 'u-1' })
+    expect(dark).toMatchObject({ value: true, variant: 'on', reason: 'STATIC' })
+
+    expect(await client.getBooleanDetails('off', true, { targetingKey: 'u-1' })).toMatchObject({
+      value: false,
+      reason: 'DISABLED',
+    })
+
+    expect(await client.getStringDetails('banner', 'x', { targetingKey: 'u-1', plan: 'pro' })).toMatchObject({
+      value: 'gold-banner',
+      reason: 'TARGETING_MATCH',
+    })
+    expect(await client.getStringDetails('banner', 'x', { targetingKey: 'u-1', plan: 'free' })).toMatchObject(
+      {
+        value: 'none',
+        reason: 'DEFAULT',
+      },
+    )
+
+    const limit = await client.getNumberDetails('limit', 0, { targetingKey: 'u-7' })
+    expect(limit.reason).toBe('SPLIT')
+    expect([20, 50]).toContain(limit.value)
+    const missingKey = await client.getNumberDetails('limit', 0, {})
+    expect(missingKey).toMatchObject({ value: 0, reason: 'ERROR', errorCode: 'TARGETING_KEY_MISSING' })
+
+    expect((await client.getObjectDetails('layout', {}, { targetingKey: 'u' })).value).toEqual({ columns: 3 })
+
+    expect(await client.getBooleanDetails('missing', true, { targetingKey: 'u' })).toMatchObject({
+      value: true,
+      reason: 'ERROR',
+      errorCode: 'FLAG_NOT_FOUND',
+    })
+  })
+
+  it('answers bulk evaluation with an ETag and 304 when nothing changed', async () => {
+    const payload = { context: { targetingKey: 'u-1', plan: 'pro' } }
+    const first = await ctx.app.inject({
+      method: 'POST',
+      url: '/ofrep/v1/evaluate/flags',
+      headers: key,
+      payload,
+    })
+    expect(first.statusCode).toBe(200)
+    const etag = first.headers.etag as string
+    expect(first.json().flags).toContainEqual({
+      key: 'banner',
+      value: 'gold-banner',
+      reason: 'TARGETING_MATCH',
+      variant: 'gold',
+      metadata: { version: 1 },
+    })
+    const cached = await ctx.app.inject({
+      method: 'POST',
+      url: '/ofrep/v1/evaluate/flags',
+      headers: { ...key, 'if-none-match': etag },
+      payload,
+    })
+    expect(cached.statusCode).toBe(304)
+
+    // Another context is another answer.
+    const other = await ctx.app.inject({
+      method: 'POST',
+      url: '/ofrep/v1/evaluate/flags',
+      headers: { ...key, 'if-none-match': etag },
+      payload: { context: { targetingKey: 'u-2' } },
+    })
+    expect(other.statusCode).toBe(200)
+
+    // A flag change changes the ETag.
+    await ctx.app.inject({
+      method: 'PUT',
+      url: '/admin/flags/off',
+      headers: { 'if-match': '"1"' },
+      payload: { ...flagBody, key: 'off', enabled: true },
+    })
+    const changed = await ctx.app.inject({
+      method: 'POST',
+      url: '/ofrep/v1/evaluate/flags',
+      headers: { ...key, 'if-none-match': etag },
+      payload,
+    })
+    expect(changed.statusCode).toBe(200)
+    expect(changed.headers.etag).not.toBe(etag)
+  })
+
+  it('reports OFREP errors in the OFREP shape', async () => {
+    const single = (flag: string, payload: unknown) =>
+      ctx.app.inject({
+        method: 'POST',
+        url: `/ofrep/v1/evaluate/flags/${flag}`,
+        headers: { ...key, 'content-type': 'application/json' },
+        payload: JSON.stringify(payload),
+      })
+    expect((await single('limit', { context: [] })).json()).toEqual({
+      key: 'limit',
+      errorCode: 'INVALID_CONTEXT',
+      errorDetails: 'context must be a JSON object',
+    })
+    expect((await single('limit', { context: { targetingKey: 5 } })).statusCode).toBe(400)
+    expect((await single('nope', {})).statusCode).toBe(404)
+    expect((await single('limit', {})).json()).toMatchObject({ errorCode: 'TARGETING_KEY_MISSING' })
+  })
+
+  it('publishes its configuration and requires a key', async () => {
+    const config = await ctx.app.inject({ method: 'GET', url: '/ofrep/v1/configuration', headers: key })
+    expect(config.json().capabilities.cacheInvalidation.polling.enabled).toBe(true)
+    expect((await ctx.app.inject({ method: 'GET', url: '/ofrep/v1/configuration' })).statusCode).toBe(401)
+  })
+
+  it('evaluates through the own API', async () => {
+    const res = await ctx.app.inject({
+      method: 'POST',
+      url: '/flags/banner/evaluate',
+      headers: key,
+      payload: { context: { targetingKey: 'u', plan: 'enterprise' } },
+    })
+    expect(res.json()).toEqual({
+      key: 'banner',
+      enabled: true,
+      variant: 'gold',
+      value: 'gold-banner',
+      reason: 'TARGETING_MATCH',
+    })
+    const off = await ctx.app.inject({
+      method: 'POST',
+      url: '/flags/banner/evaluate',
+      headers: key,
+      payload: {},
+    })
+    expect(off.json()).toEqual({
+      key: 'banner',
+      enabled: false,
+      variant: null,
+      value: 'none',
+      reason: 'DEFAULT',
+    })
+    expect(
+      (await ctx.app.inject({ method: 'POST', url: '/flags/zzz/evaluate', headers: key, payload: {} }))
+        .statusCode,
+    ).toBe(404)
+  })
+})
