@@ -2,7 +2,7 @@ import { hostname } from 'node:os'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { LogController } from 'fastify'
 import pino, { type DestinationStream, type Level, type Logger } from 'pino'
-import { REDACTED, redactPaths, scrub } from './Redaction.ts'
+import { scrub } from './Redaction.ts'
 
 export type { Logger }
 
@@ -26,11 +26,12 @@ export function createLogger({ service, revision, level = 'info', destination }:
       formatters: {
         // Label, not number: log pipelines (Loki, Cloud Logging) match on the name.
         level: (label) => ({ level: label }),
-        // Catches credentials under any key name in objects the code logs (`{ token }`, `{ config }`).
+        // Catches credentials under any key name in objects the code logs (`{ headers }`,
+        // `{ token }`, `{ config }`). Requests and replies go through Fastify's serializers,
+        // which never include headers.
         log: (object) => scrub(object),
       },
       serializers: { err: (err: Error) => scrub(pino.stdSerializers.err(err)) },
-      redact: { paths: [...redactPaths], censor: REDACTED },
     },
     destination,
   )
@@ -57,7 +58,6 @@ export class AccessLog extends LogController {
       req: request,
       res: reply,
       route: request.routeOptions.url,
-      correlationId: request.correlationId,
       responseTime: reply.elapsedTime,
     }
     if (error) reply.log.error({ ...line, err: error }, 'request errored')

@@ -7,19 +7,6 @@ export function isSensitiveKey(key: string): boolean {
   return SENSITIVE_KEY.test(key)
 }
 
-/** Paths for pino's redaction, applied after serializers (covers headers of logged requests/replies). */
-export const redactPaths: readonly string[] = [
-  'req.headers.authorization',
-  'req.headers["proxy-authorization"]',
-  'req.headers.cookie',
-  'req.headers["x-api-key"]',
-  'res.headers["set-cookie"]',
-  'headers.authorization',
-  'headers.cookie',
-  'headers["set-cookie"]',
-  'headers["x-api-key"]',
-]
-
 const MAX_DEPTH = 6
 
 /**

@@ -27,8 +27,10 @@ export const ServiceConfigSchema = Type.Object({
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1, default: 1_048_576 }),
   TRUST_PROXY: Type.Boolean({ default: true }),
   READINESS_CHECK_TIMEOUT_MS: Type.Integer({ minimum: 1, default: 2000 }),
-  PRESSURE_MAX_EVENT_LOOP_DELAY_MS: Type.Number({ minimum: 0, default: 1000 }),
-  PRESSURE_MAX_EVENT_LOOP_UTILIZATION: Type.Number({ minimum: 0, maximum: 1, default: 0.98 }),
+  // Delay is the overload signal: a loop busy 100% of the time can still answer quickly, so
+  // utilization shedding is off (0) unless configured.
+  PRESSURE_MAX_EVENT_LOOP_DELAY_MS: Type.Number({ minimum: 0, default: 200 }),
+  PRESSURE_MAX_EVENT_LOOP_UTILIZATION: Type.Number({ minimum: 0, maximum: 1, default: 0 }),
   PRESSURE_MAX_HEAP_USED_BYTES: Type.Integer({ minimum: 0, default: 0 }),
   PRESSURE_RETRY_AFTER_S: Type.Integer({ minimum: 1, default: 10 }),
   RATE_LIMIT_MAX: Type.Integer({ minimum: 1, default: 100 }),
