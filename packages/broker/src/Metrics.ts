@@ -128,20 +128,35 @@ export function createBrokerMetrics(registry: Registry = globalRegistry): Broker
       }),
   )
   const seenTypes = new Set<string>()
+  // Labelled children cached per label set: the hot path then skips prom-client's label hashing.
+  const children = new Map<string, { inc(): void; set(value: number): void; observe(value: number): void }>()
+  const child = <M extends { labels(labels: Record<string, string>): unknown }>(
+    metric: M,
+    name: string,
+    labels: Record<string, string>,
+  ) => {
+    const key = `${name}\u0000${Object.values(labels).join('\u0000')}`
+    let found = children.get(key)
+    if (!found) {
+      found = metric.labels(labels) as typeof found & object
+      children.set(key, found)
+    }
+    return found
+  }
   return {
     ingested(broker, type) {
       if (!seenTypes.has(type) && seenTypes.size < MAX_TYPE_LABELS) seenTypes.add(type)
-      ingested.inc({ broker, type: seenTypes.has(type) ? type : 'other' })
+      child(ingested, 'ingested', { broker, type: seenTypes.has(type) ? type : 'other' }).inc()
     },
     rejected: (broker, reason) => rejected.inc({ broker, reason }),
-    attempt: (trigger, result) => attempts.inc({ trigger, result }),
+    attempt: (trigger, result) => child(attempts, 'attempts', { trigger, result }).inc(),
     outcome(trigger, outcome, seconds) {
-      deliveries.inc({ trigger, outcome })
-      latency.observe({ trigger, outcome }, seconds)
+      child(deliveries, 'deliveries', { trigger, outcome }).inc()
+      child(latency, 'latency', { trigger, outcome }).observe(seconds)
       if (outcome === 'dead_lettered') deadLettered.inc({ trigger })
     },
     dropped: (trigger, reason) => dropped.inc({ trigger, reason }),
-    queueDepth: (trigger, value) => depth.set({ trigger }, value),
+    queueDepth: (trigger, value) => child(depth, 'depth', { trigger }).set(value),
     consumerLag: (trigger, value) => lag.set({ trigger }, value),
   }
 }
