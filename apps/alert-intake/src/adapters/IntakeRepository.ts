@@ -1,0 +1,274 @@
+import type { Database, Queryable } from '@agent-sre/store'
+import type { FlapState } from '../domain/flapping.ts'
+import type { AlertState, OutboxEvent, PipelineItem } from '../domain/pipeline.ts'
+import type { StormWindow } from '../domain/storm.ts'
+
+/** SQL of the intake. Every write of a flush is one statement over arrays (`unnest`). */
+
+export type AlertSource = 'alertmanager' | 'cloudevent' | 'staleness'
+
+export interface TransitionInput {
+  readonly item: PipelineItem
+  readonly startsAtMs: number
+  readonly source: AlertSource
+}
+
+type AlertRow = {
+  fingerprint: string
+  status: 'firing' | 'resolved'
+  episode_id: string
+  announced_episode_id: string | null
+  flap: FlapState
+  item: PipelineItem
+}
+
+const toState = (r: AlertRow): AlertState => ({
+  fingerprint: r.fingerprint,
+  status: r.status,
+  episodeId: r.episode_id,
+  announcedEpisodeId: r.announced_episode_id,
+  flap: r.flap,
+  item: r.item,
+})
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
+
+/**
+ * Inserts the transitions, skipping (fingerprint, status, startsAt) already stored; returns the
+ * indexes of the inputs that were new. This unique key is what makes HA pairs and retries safe.
+ */
+export async function insertTransitions(
+  tx: Queryable,
+  inputs: readonly TransitionInput[],
+): Promise<number[]> {
+  const { rows } = await tx.query<{ ord: string }>(
+    `with input as (
+       select * from unnest($1::text[], $2::text[], $3::timestamptz[], $4::uuid[], $5::text[], $6::text[])
+         with ordinality as u(fingerprint, status, starts_at, episode_id, ends_at, source, ord)
+     ), ins as (
+       insert into alert_transitions (fingerprint, status, starts_at, episode_id, ends_at, source)
+       select fingerprint, status, starts_at, episode_id, ends_at, source from input
+       on conflict (fingerprint, status, starts_at) do nothing
+       returning fingerprint, status, starts_at
+     )
+     select input.ord from input join ins using (fingerprint, status, starts_at)`,
+    [
+      inputs.map((i) => i.item.alert.fingerprint),
+      inputs.map((i) => i.item.alert.status),
+      inputs.map((i) => new Date(i.startsAtMs).toISOString()),
+      inputs.map((i) => i.item.episodeId),
+      inputs.map((i) => i.item.alert.endsAt),
+      inputs.map((i) => i.source),
+    ],
+  )
+  return rows.map((r) => Number(r.ord) - 1).sort((a, b) => a - b)
+}
+
+/** Locks and reads the stored state of these alerts (sorted, so concurrent flushes cannot deadlock). */
+export async function lockAlerts(
+  tx: Queryable,
+  fingerprints: readonly string[],
+): Promise<Map<string, AlertState>> {
+  const { rows } = await tx.query<AlertRow>(
+    `select fingerprint, status, episode_id, announced_episode_id, flap, item from alerts
+     where fingerprint = any($1::text[]) order by fingerprint for update`,
+    [[...new Set(fingerprints)].sort()],
+  )
+  return new Map(rows.map((r) => [r.fingerprint, toState(r)]))
+}
+
+export async function lockStorms(
+  tx: Queryable,
+  groupKeys: readonly string[],
+): Promise<Map<string, StormWindow>> {
+  const { rows } = await tx.query<{ group_key: string; state: StormWindow }>(
+    `select group_key, state from storm_windows where group_key = any($1::text[]) order by group_key for update`,
+    [[...new Set(groupKeys)].sort()],
+  )
+  return new Map(rows.map((r) => [r.group_key, r.state]))
+}
+
+export type AlertWrite = AlertState & {
+  readonly staleAtMs: number | null
+  readonly releaseAtMs: number | null
+}
+
+export interface StateWrite {
+  readonly alerts: readonly AlertWrite[]
+  readonly storms: ReadonlyMap<string, StormWindow>
+  readonly stormWindowMs: number
+  readonly events: readonly (OutboxEvent & { id: string })[]
+}
+
+/** Upserts alert state and storm windows and appends the outbox rows: one round trip. */
+export async function writeState(tx: Queryable, write: StateWrite): Promise<void> {
+  const a = write.alerts
+  const storms = [...write.storms]
+  const e = write.events
+  await tx.query(
+    `with a as (
+       insert into alerts (fingerprint, status, episode_id, announced_episode_id, group_key, alertname,
+                           labels, item, flap, stale_at, release_at, updated_at)
+       select fingerprint, status, episode_id, announced, group_key, alertname, labels::jsonb, item::jsonb,
+              flap::jsonb, stale_at, release_at, now()
+       from unnest($1::text[], $2::text[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[],
+                   $8::text[], $9::text[], $10::timestamptz[], $11::timestamptz[])
+         as u(fingerprint, status, episode_id, announced, group_key, alertname, labels, item, flap, stale_at, release_at)
+       on conflict (fingerprint) do update set
+         status = excluded.status, episode_id = excluded.episode_id,
+         announced_episode_id = excluded.announced_episode_id, group_key = excluded.group_key,
+         alertname = excluded.alertname, labels = excluded.labels, item = excluded.item,
+         flap = excluded.flap, stale_at = excluded.stale_at, release_at = excluded.release_at,
+         updated_at = excluded.updated_at
+       returning 1
+     ), s as (
+       insert into storm_windows (group_key, window_start, window_end, state)
+       select group_key, to_timestamp(start_ms / 1000.0), to_timestamp((start_ms + $13::bigint) / 1000.0),
+              state::jsonb
+       from unnest($12::text[], $14::bigint[], $15::text[]) as u(group_key, start_ms, state)
+       on conflict (group_key) do update set
+         window_start = excluded.window_start, window_end = excluded.window_end, state = excluded.state
+       returning 1
+     ), o as (
+       insert into outbox (event_id, type, data, correlation_id, traceparent)
+       select event_id, type, data::jsonb, correlation_id, traceparent from unnest($16::text[], $17::text[], $18::text[], $19::text[], $20::text[])
+         as u(event_id, type, data, correlation_id, traceparent)
+       returning 1
+     )
+     select (select count(*) from a) as alerts, (select count(*) from s) as storms, (select count(*) from o) as events`,
+    [
+      a.map((s) => s.fingerprint),
+      a.map((s) => s.status),
+      a.map((s) => s.episodeId),
+      a.map((s) => s.announcedEpisodeId),
+      a.map((s) => s.item.groupKey),
+      a.map((s) => s.item.alert.labels.alertname ?? ''),
+      a.map((s) => JSON.stringify(s.item.alert.labels)),
+      a.map((s) => JSON.stringify(s.item)),
+      a.map((s) => JSON.stringify(s.flap)),
+      a.map((s) => iso(s.staleAtMs)),
+      a.map((s) => iso(s.releaseAtMs)),
+      storms.map(([k]) => k),
+      write.stormWindowMs,
+      storms.map(([, w]) => w.windowStart),
+      storms.map(([, w]) => JSON.stringify(w)),
+      e.map((x) => x.id),
+      e.map((x) => x.type),
+      e.map((x) => JSON.stringify(x.data)),
+      e.map((x) => x.correlationId),
+      e.map((x) => x.traceparent),
+    ],
+  )
+}
+
+/** Firing alerts past their stale time, and held resolutions due for release. */
+export async function lockDue(tx: Queryable, now: number, limit: number) {
+  const { rows } = await tx.query<AlertRow & { due: 'stale' | 'release' }>(
+    `select fingerprint, status, episode_id, announced_episode_id, flap, item,
+            case when release_at is not null and release_at <= $1 then 'release' else 'stale' end as due
+     from alerts
+     where (stale_at <= $1) or (release_at <= $1)
+     order by fingerprint limit $2 for update skip locked`,
+    [new Date(now).toISOString(), limit],
+  )
+  return rows.map((r) => ({ due: r.due, state: toState(r) }))
+}
+
+/** Storm windows that closed, removed and returned so their summary can be published. */
+export async function takeClosedStorms(tx: Queryable, now: number, limit: number) {
+  const { rows } = await tx.query<{ group_key: string; state: StormWindow }>(
+    `delete from storm_windows where group_key in (
+       select group_key from storm_windows where window_end <= $1 order by window_end limit $2
+       for update skip locked)
+     returning group_key, state`,
+    [new Date(now).toISOString(), limit],
+  )
+  return rows.map((r) => ({ groupKey: r.group_key, window: r.state }))
+}
+
+export type OutboxRow = {
+  id: string
+  event_id: string
+  type: OutboxEvent['type']
+  data: OutboxEvent['data']
+  correlation_id: string
+  traceparent: string
+  created_at: Date | string
+  attempts: number
+}
+
+/** Leases the oldest unsent rows (autocommit: no transaction stays open while sending). */
+export async function leaseOutbox(db: Queryable, limit: number, leaseMs: number): Promise<OutboxRow[]> {
+  const { rows } = await db.query<OutboxRow>(
+    `update outbox set leased_until = now() + ($2::int * interval '1 millisecond'), attempts = attempts + 1
+     where id in (
+       select id from outbox where leased_until is null or leased_until < now()
+       order by id limit $1 for update skip locked)
+     returning id, event_id, type, data, correlation_id, traceparent, created_at, attempts`,
+    [limit, leaseMs],
+  )
+  return rows.sort((x, y) => Number(x.id) - Number(y.id))
+}
+
+export async function deleteOutbox(db: Queryable, ids: readonly string[]): Promise<void> {
+  if (ids.length > 0) await db.query('delete from outbox where id = any($1::bigint[])', [ids])
+}
+
+/** Seconds the oldest unsent event has waited (0 when the outbox is empty). */
+export async function outboxLagSeconds(db: Queryable): Promise<number> {
+  const { rows } = await db.query<{ lag: number | string | null }>(
+    'select extract(epoch from now() - min(created_at)) as lag from outbox',
+  )
+  return Math.max(0, Number(rows[0]?.lag ?? 0))
+}
+
+export type AlertListRow = {
+  fingerprint: string
+  status: string
+  episode_id: string
+  group_key: string
+  labels: Record<string, string>
+  item: PipelineItem
+  flap: FlapState
+  updated_at: Date | string
+}
+
+/** A keyset page: alerts after `after` in fingerprint order, optionally by status and label subset. */
+export async function pageAlerts(
+  db: Database,
+  opts: {
+    status?: string | undefined
+    after?: string | undefined
+    contains: Record<string, string>
+    limit: number
+  },
+): Promise<AlertListRow[]> {
+  const { rows } = await db.query<AlertListRow>(
+    `select fingerprint, status, episode_id, group_key, labels, item, flap, updated_at from alerts
+     where ($1::text is null or status = $1) and fingerprint > $2 and labels @> $3::jsonb
+     order by fingerprint limit $4`,
+    [opts.status ?? null, opts.after ?? '', JSON.stringify(opts.contains), opts.limit],
+  )
+  return rows
+}
+
+export async function alertHistory(db: Database, fingerprint: string, limit: number) {
+  const current = await db.query<AlertListRow>(
+    `select fingerprint, status, episode_id, group_key, labels, item, flap, updated_at from alerts
+     where fingerprint = $1`,
+    [fingerprint],
+  )
+  const history = await db.query<{
+    status: string
+    starts_at: Date | string
+    ends_at: string
+    episode_id: string
+    source: string
+    received_at: Date | string
+  }>(
+    `select status, starts_at, ends_at, episode_id, source, received_at from alert_transitions
+     where fingerprint = $1 order by id desc limit $2`,
+    [fingerprint, limit],
+  )
+  return { current: current.rows[0], history: history.rows }
+}

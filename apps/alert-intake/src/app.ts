@@ -1,0 +1,253 @@
+import { fileURLToPath } from 'node:url'
+import {
+  type CatalogEvent,
+  createEmitter,
+  type Emitter,
+  EventTypes,
+  traceExtensionsFrom,
+} from '@agent-sre/events'
+import type { ServiceOptions } from '@agent-sre/service-kit'
+import {
+  type CloudEventHandlers,
+  ConfigError,
+  createService,
+  DependencyUnavailableError,
+  OverloadedError,
+  type ServiceInstance,
+  secret,
+  ValidationError,
+} from '@agent-sre/service-kit'
+import { type Cache, type Database, openCache, openDatabase } from '@agent-sre/store'
+import type { FastifyRequest } from 'fastify'
+import { register as globalRegistry, type Registry } from 'prom-client'
+import { QueueFullError } from './adapters/GroupCommit.ts'
+import { Intake, newTraceparent } from './adapters/Intake.ts'
+import type { AlertSource } from './adapters/IntakeRepository.ts'
+import { intakeMetrics } from './adapters/metrics.ts'
+import { OutboxPublisher } from './adapters/OutboxPublisher.ts'
+import type { AppConfig } from './config.ts'
+import type { AlertStatus } from './domain/alert.ts'
+import { groupKeyFor } from './domain/grouping.ts'
+import { AlertRejected, type Normalized, normalizeAlert } from './domain/normalize.ts'
+import { alertRoutes } from './routes/alerts.ts'
+import { webhookRoutes } from './routes/webhook.ts'
+
+export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url))
+
+export interface BuildOptions {
+  config: AppConfig
+  /** Injected resources are not closed by the app; otherwise they are opened from the config. */
+  db?: Database
+  cache?: Cache
+  emitter?: Pick<Emitter, 'emit'>
+  registry?: Registry
+  env?: Readonly<Record<string, string | undefined>>
+  now?: () => number
+  logDestination?: ServiceOptions['logDestination']
+  /** false: no background publisher/sweeper timers (tests drive them). Default true. */
+  background?: boolean
+}
+
+type PrometheusType = typeof EventTypes.PrometheusAlertFiring | typeof EventTypes.PrometheusAlertResolved
+const PROMETHEUS_TYPES = new Set<string>([
+  EventTypes.PrometheusAlertFiring,
+  EventTypes.PrometheusAlertResolved,
+])
+
+/** `type=status,…` → map; only catalog types carrying a Prometheus alert can be mapped. */
+export function parseTypeMap(text: string): Map<PrometheusType, AlertStatus> {
+  const map = new Map<PrometheusType, AlertStatus>()
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    const [type, status] = part.split('=').map((s) => s.trim())
+    if (!type || !PROMETHEUS_TYPES.has(type) || (status !== 'firing' && status !== 'resolved')) {
+      throw new ConfigError([
+        {
+          variable: 'CLOUDEVENT_TYPE_MAP',
+          message: `"${part}" is not <prometheus alert type>=firing|resolved`,
+        },
+      ])
+    }
+    map.set(type as PrometheusType, status)
+  }
+  return map
+}
+
+export interface IntakeApp {
+  app: ServiceInstance
+  intake: Intake
+  publisher: OutboxPublisher
+}
+
+/** Builds the service; opens what was not injected; nothing listens. */
+export async function buildApp(options: BuildOptions): Promise<IntakeApp> {
+  const { config } = options
+  const env = options.env ?? process.env
+  const registry = options.registry ?? globalRegistry
+  const typeMap = parseTypeMap(config.CLOUDEVENT_TYPE_MAP)
+  const groupBy = config.CLOUDEVENT_GROUP_BY.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+  const sinkUrl = config.K_SINK ?? config.BROKER_URL
+  if (!options.emitter && !sinkUrl) {
+    throw new ConfigError([
+      { variable: 'K_SINK', message: 'K_SINK or BROKER_URL is required to publish events' },
+    ])
+  }
+  const credential = secret(
+    config.WEBHOOK_AUTH === 'basic' ? 'WEBHOOK_BASIC_PASSWORD' : 'WEBHOOK_BEARER_TOKEN',
+    {
+      env,
+    },
+  )
+  if (config.WEBHOOK_AUTH !== 'none' && !credential.value()) {
+    credential.close()
+    const variable = config.WEBHOOK_AUTH === 'basic' ? 'WEBHOOK_BASIC_PASSWORD' : 'WEBHOOK_BEARER_TOKEN'
+    throw new ConfigError([
+      { variable, message: `is required (or ${variable}_FILE) when WEBHOOK_AUTH=${config.WEBHOOK_AUTH}` },
+    ])
+  }
+
+  const db =
+    options.db ??
+    (await openDatabase({
+      url: config.DATABASE_URL,
+      schema: config.DATABASE_SCHEMA,
+      migrationsDir: MIGRATIONS_DIR,
+      poolMax: config.DATABASE_POOL_MAX,
+    }))
+  const cache = options.cache ?? (await openCache({ url: config.REDIS_URL }))
+  const metrics = intakeMetrics(registry)
+  const emitter = options.emitter ?? createEmitter({ sinkUrl: sinkUrl as string, registry })
+
+  let publisher: OutboxPublisher | undefined
+  const intake = new Intake({
+    db,
+    cache,
+    metrics,
+    pipeline: {
+      flap: {
+        threshold: config.FLAP_THRESHOLD,
+        windowMs: config.FLAP_WINDOW_MS,
+        stabilizationMs: config.FLAP_STABILIZATION_MS,
+      },
+      storm: {
+        maxPerWindow: config.STORM_MAX_PER_WINDOW,
+        windowMs: config.STORM_WINDOW_MS,
+        maxListedFingerprints: config.STORM_MAX_LISTED_FINGERPRINTS,
+      },
+    },
+    groupCommit: {
+      delayMs: config.GROUP_COMMIT_DELAY_MS,
+      maxBatch: config.GROUP_COMMIT_MAX_BATCH,
+      maxQueued: config.GROUP_COMMIT_MAX_QUEUED,
+    },
+    dedupTtlMs: config.DEDUP_TTL_MS,
+    staleGraceMs: config.STALE_GRACE_MS,
+    onEvents: () => publisher?.wake(),
+    ...(options.now && { now: options.now }),
+  })
+  publisher = new OutboxPublisher({
+    db,
+    emitter,
+    metrics,
+    batchSize: config.OUTBOX_BATCH_SIZE,
+    leaseMs: config.OUTBOX_LEASE_MS,
+    pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
+    concurrency: config.OUTBOX_CONCURRENCY,
+  })
+
+  let app: ServiceInstance | undefined
+  const accept = async (alerts: readonly Normalized[], source: AlertSource) => {
+    try {
+      return await intake.accept(
+        alerts.map((a) => a.item),
+        alerts.map((a) => a.startsAtMs),
+        source,
+      )
+    } catch (err) {
+      if (err instanceof QueueFullError) throw new OverloadedError('write queue full')
+      app?.log.error({ err }, 'alerts not stored')
+      // Nothing was committed: the sender (Alertmanager, the broker) retries on 503.
+      throw new DependencyUnavailableError('database')
+    }
+  }
+  const traceparentFor = (request: FastifyRequest) => {
+    const header = request.headers.traceparent
+    if (typeof header === 'string' && /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/.test(header)) return header
+    return traceExtensionsFrom().traceparent ?? newTraceparent()
+  }
+
+  const onPrometheusAlert = async (
+    event: CatalogEvent<PrometheusType>,
+    ctx: { traceparent: string | undefined },
+  ) => {
+    const status = typeMap.get(event.type) as AlertStatus
+    const data = event.data
+    const group = groupKeyFor(data.labels, groupBy)
+    let normalized: Normalized
+    try {
+      normalized = normalizeAlert(
+        { ...data, status },
+        { groupKey: group.key, groupLabels: group.labels, traceparent: ctx.traceparent ?? newTraceparent() },
+        'data',
+      )
+    } catch (err) {
+      if (err instanceof AlertRejected) throw new ValidationError(err.message)
+      throw err
+    }
+    await accept([normalized], 'cloudevent')
+    return undefined
+  }
+  const handlers: Record<string, unknown> = {}
+  for (const type of typeMap.keys()) handlers[type] = onPrometheusAlert
+
+  app = createService({
+    name: 'alert-intake',
+    config,
+    registry,
+    cache,
+    ...(options.logDestination && { logDestination: options.logDestination }),
+    checks: { database: () => db.check() },
+    cloudEvents: { handlers: handlers as CloudEventHandlers },
+    routes: async (instance) => {
+      const ctx = {
+        db,
+        accept,
+        traceparentFor,
+        maxAlertsPerWebhook: config.MAX_ALERTS_PER_WEBHOOK,
+        auth: {
+          mode: config.WEBHOOK_AUTH,
+          username: config.WEBHOOK_BASIC_USERNAME,
+          secret: () => credential.value(),
+        },
+      }
+      await instance.register(webhookRoutes, ctx)
+      await instance.register(alertRoutes, ctx)
+    },
+  })
+
+  let sweepTimer: NodeJS.Timeout | undefined
+  if (options.background !== false) {
+    app.addHook('onReady', async () => {
+      publisher.start()
+      sweepTimer = setInterval(() => {
+        intake.sweep().catch((err: unknown) => app?.log.warn({ err }, 'sweep failed'))
+      }, config.SWEEP_INTERVAL_MS)
+      sweepTimer.unref()
+    })
+  }
+  app.addHook('onClose', async () => {
+    clearInterval(sweepTimer)
+    credential.close()
+    await intake.drain()
+    await publisher.stop()
+    // A last pass so events committed just before shutdown do not wait for the next replica.
+    await publisher.drainOnce().catch(() => 0)
+    if (!options.cache) await cache.close()
+    if (!options.db) await db.close()
+  })
+  return { app, intake, publisher }
+}

@@ -1,0 +1,97 @@
+import type { AnyCloudEvent } from '@agent-sre/events'
+import { loadConfig } from '@agent-sre/service-kit'
+import { openCache, openDatabase } from '@agent-sre/store'
+import { freshSchemaName } from '@agent-sre/store/testing'
+import { Registry } from 'prom-client'
+import { buildApp, MIGRATIONS_DIR } from '../src/app.ts'
+import { AppConfigSchema } from '../src/config.ts'
+
+export const TOKEN = 'test-token-0123456789'
+
+/** A broker stand-in that records what it accepts and can be switched off. */
+export function recordingSink() {
+  const events: AnyCloudEvent[] = []
+  let down = false
+  return {
+    events,
+    setDown(value: boolean) {
+      down = value
+    },
+    emitter: {
+      async emit(event: AnyCloudEvent) {
+        if (down) throw new Error('broker unavailable')
+        events.push(event)
+      },
+    },
+  }
+}
+
+export async function testApp(env: Record<string, string> = {}, urls: { db?: string; redis?: string } = {}) {
+  const config = loadConfig(AppConfigSchema, {
+    LOG_LEVEL: 'silent',
+    WEBHOOK_BEARER_TOKEN: TOKEN,
+    DATABASE_SCHEMA: freshSchemaName('alert_intake'),
+    ...env,
+  })
+  const db = await openDatabase({
+    url: urls.db,
+    schema: config.DATABASE_SCHEMA,
+    migrationsDir: MIGRATIONS_DIR,
+  })
+  const cache = await openCache({ url: urls.redis, keyPrefix: `${config.DATABASE_SCHEMA}:` })
+  const sink = recordingSink()
+  const registry = new Registry()
+  const built = await buildApp({
+    config,
+    db,
+    cache,
+    emitter: sink.emitter,
+    registry,
+    env: { WEBHOOK_BEARER_TOKEN: TOKEN, ...env },
+    background: false,
+  })
+  await built.app.ready()
+  return {
+    ...built,
+    db,
+    cache,
+    sink,
+    registry,
+    async close() {
+      await built.app.close()
+      if (db.kind === 'postgres') await db.query(`drop schema ${config.DATABASE_SCHEMA} cascade`)
+      await cache.close()
+      await db.close()
+    },
+  }
+}
+
+export function alert(labels: Record<string, string>, over: Record<string, unknown> = {}) {
+  return {
+    status: 'firing',
+    labels,
+    annotations: { summary: 'something is wrong' },
+    startsAt: '2024-01-01T00:00:00.123456789Z',
+    endsAt: '0001-01-01T00:00:00Z',
+    generatorURL: 'http://prometheus/graph',
+    ...over,
+  }
+}
+
+export function webhook(alerts: unknown[], over: Record<string, unknown> = {}) {
+  return {
+    version: '4',
+    groupKey: '{}:{alertname="HighLatency"}',
+    truncatedAlerts: 0,
+    status: 'firing',
+    receiver: 'alert-intake',
+    groupLabels: { alertname: 'HighLatency' },
+    commonLabels: {},
+    commonAnnotations: {},
+    externalURL: 'http://alertmanager:9093',
+    alerts,
+    ...over,
+  }
+}
+
+export const auth = { authorization: `Bearer ${TOKEN}` }
