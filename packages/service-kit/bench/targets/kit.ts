@@ -6,7 +6,11 @@ import { createService, loadConfig, runServer, ServiceConfigSchema, startTelemet
 import { itemRoute } from './route.ts'
 
 const tracing = startTelemetry({ serviceName: 'bench-kit' })
-const logDestination = pino.destination({ dest: process.env.BENCH_LOG_FILE ?? '/dev/null', sync: false })
+const logDestination = pino.destination({
+  dest: process.env.BENCH_LOG_FILE ?? '/dev/null',
+  sync: false,
+  minLength: Number(process.env.BENCH_LOG_BUFFER ?? 0),
+})
 const app = await runServer({
   build: () =>
     createService({
