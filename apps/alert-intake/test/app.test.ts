@@ -1,14 +1,25 @@
 import { makeEvent } from '@agent-sre/events'
 import { binaryEventRequest } from '@agent-sre/service-kit/testing'
+import { requireServiceEnv } from '@agent-sre/store/testing'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { fingerprintOf } from '../src/domain/fingerprint.ts'
 import { alert, auth, testApp, webhook } from './helpers.ts'
 
 type T = Awaited<ReturnType<typeof testApp>>
 
-describe('alert-intake on PGlite and the in-process cache', () => {
+const databaseUrl = requireServiceEnv('DATABASE_URL')
+const redisUrl = requireServiceEnv('REDIS_URL')
+const backends = [
+  { name: 'PGlite and the in-process cache', urls: {} },
+  ...(databaseUrl && redisUrl
+    ? [{ name: 'PostgreSQL and Redis', urls: { db: databaseUrl, redis: redisUrl } }]
+    : []),
+]
+
+describe.each(backends)('alert-intake on $name', ({ urls }) => {
   let t: T
   beforeEach(async () => {
-    t = await testApp({ STORM_MAX_PER_WINDOW: '3' })
+    t = await testApp({ STORM_MAX_PER_WINDOW: '3' }, urls)
   })
   afterEach(async () => {
     await t.close()
@@ -41,7 +52,9 @@ describe('alert-intake on PGlite and the in-process cache', () => {
     expect(results.reduce((n, r) => n + r.json().accepted, 0)).toBe(2)
     expect(await t.publisher.drainOnce()).toBe(2)
     // The same alert later (the cache expired, or another replica): Postgres still refuses it.
-    await t.cache.delete(`alert-intake:dedup:${'x'}`)
+    const ms = Date.parse('2024-01-01T00:00:00.123Z')
+    for (const name of ['A', 'B'])
+      await t.cache.delete(`alert-intake:dedup:${fingerprintOf({ alertname: name })}:firing:${ms}`)
     expect((await post(body)).json()).toEqual({ accepted: 0, duplicates: 2 })
     expect(await t.publisher.drainOnce()).toBe(0)
   })
@@ -143,6 +156,29 @@ describe('alert-intake on PGlite and the in-process cache', () => {
     const one = await t.app.inject({ method: 'GET', url: `/alerts/${fp}` })
     expect(one.json().history).toHaveLength(1)
     expect((await t.app.inject({ method: 'GET', url: '/alerts/0000000000000000' })).statusCode).toBe(404)
+  })
+
+  it('answers 503 and writes nothing when the database fails mid-transaction', async () => {
+    const transaction = t.db.transaction.bind(t.db)
+    // The last statement of the flush fails, after the transitions were inserted.
+    t.db.transaction = (fn) =>
+      transaction((tx) =>
+        fn({
+          query: (sql, params) =>
+            sql.includes('insert into outbox')
+              ? Promise.reject(new Error('connection lost'))
+              : tx.query(sql, params),
+        }),
+      )
+    const body = webhook([alert({ alertname: 'A' })])
+    expect((await post(body)).statusCode).toBe(503)
+    const count = await t.db.query<{ n: number }>(
+      'select (select count(*) from alerts)::int + (select count(*) from outbox)::int + (select count(*) from alert_transitions)::int as n',
+    )
+    expect(count.rows[0]?.n).toBe(0)
+    // The retry is not mistaken for a duplicate once the database is back.
+    t.db.transaction = transaction
+    expect((await post(body)).json()).toEqual({ accepted: 1, duplicates: 0 })
   })
 
   describe('bad input gets a clear 4xx and writes nothing', () => {
