@@ -53,6 +53,7 @@ stop_pid() {
 start_daemon() {
   local pidfile="$1" logfile="$2"
   shift 2
+  rm -f "$pidfile" # a stale one (after a crash) would pass for the new daemon's
   # shellcheck disable=SC2016 # $$ and $@ expand in the child shell
   # Lock fds 8 and 9 (scripts/services) are closed: a daemon must not hold the lock for its lifetime.
   setsid bash -c 'echo $$ >"$0"; exec "$@"' "$pidfile" "$@" >>"$logfile" 2>&1 </dev/null 8>&- 9>&- &
