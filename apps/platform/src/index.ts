@@ -1,0 +1,7 @@
+export type { PlatformConfig } from './config.ts'
+export { PlatformConfigSchema } from './config.ts'
+export { onlyNames, runOnly } from './only.ts'
+export type { Platform, PlatformOptions, RunningService } from './Platform.ts'
+export { startPlatform } from './Platform.ts'
+export type { BuildService, ServiceDefinition } from './services.ts'
+export { DEFAULT_PORTS, SERVICES } from './services.ts'
