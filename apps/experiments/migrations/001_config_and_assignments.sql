@@ -5,6 +5,9 @@ create table experiments (
   key text not null unique,
   version integer not null,
   config jsonb not null,
+  -- True once variants, weights, allocation, targeting or seed changed within the current bucket
+  -- version: only then can a persisted assignment differ from the hash, and must be read.
+  sticky_reads boolean not null default false,
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now()
 );

@@ -1,7 +1,7 @@
 // The experiments app: assignment, flag evaluation (own API and OFREP) and the admin API, on the
 // shared service kit. No side effects: src/server.ts opens the database and cache and listens.
 
-import { createService, loadConfig, type ServiceInstance } from '@agent-sre/service-kit'
+import { createService, loadConfig, type ServiceInstance, type ServiceOptions } from '@agent-sre/service-kit'
 import type { Cache, Database } from '@agent-sre/store'
 import type { Registry } from 'prom-client'
 import { AssignmentStore } from './adapters/AssignmentStore.ts'
@@ -25,7 +25,9 @@ export interface AppOptions {
   /** Delivers exposure events (the broker emitter); unset: exposures are deduplicated and counted only. */
   emit?: (event: ExposureEvent) => Promise<void>
   registry?: Registry
-  logger?: Parameters<typeof createService>[0]['logger']
+  logger?: ServiceOptions['logger']
+  /** Where the default logger writes; default stdout. */
+  logDestination?: ServiceOptions['logDestination']
   /** Keys for /assign, /flags and OFREP; none: open (local development). */
   apiKeys?: () => readonly ApiKey[]
   /** Keys for /admin; none: open (local development). */
@@ -46,6 +48,7 @@ export function buildApp(options: AppOptions): ServiceInstance {
     name: 'experiments',
     config,
     ...(options.logger && { logger: options.logger }),
+    ...(options.logDestination && { logDestination: options.logDestination }),
     ...(registry && { registry }),
     checks: { database: () => db.check() },
     cache,

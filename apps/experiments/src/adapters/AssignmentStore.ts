@@ -98,19 +98,27 @@ export class AssignmentStore {
     return this.#pending.size
   }
 
-  /** The user's unexpired persisted assignment, if any. Never rejects: a read error counts as none. */
-  lookup(experimentId: string, bucketVersion: number, userId: string): Promise<StickyAssignment | undefined> {
+  /**
+   * What this replica knows without I/O: the assignment (pending or cached), null when known to
+   * have none, undefined when unknown.
+   */
+  cached(experimentId: string, bucketVersion: number, userId: string): StickyAssignment | null | undefined {
     const id = keyOf(experimentId, bucketVersion, userId)
     const pending = this.#pending.get(id)
     if (pending) {
       this.#lookups.inc({ source: 'pending' })
-      return Promise.resolve(pending)
+      return pending
     }
     const cached = this.#cache.get(id)
-    if (cached !== undefined) {
-      this.#lookups.inc({ source: cached ? 'cache' : 'none' })
-      return Promise.resolve(cached ?? undefined)
-    }
+    if (cached !== undefined) this.#lookups.inc({ source: cached ? 'cache' : 'none' })
+    return cached
+  }
+
+  /** The user's unexpired persisted assignment, if any. Never rejects: a read error counts as none. */
+  lookup(experimentId: string, bucketVersion: number, userId: string): Promise<StickyAssignment | undefined> {
+    const known = this.cached(experimentId, bucketVersion, userId)
+    if (known !== undefined) return Promise.resolve(known ?? undefined)
+    const id = keyOf(experimentId, bucketVersion, userId)
     return new Promise((resolve) => {
       const list = this.#waiting.get(id)
       if (list) list.push({ experimentId, bucketVersion, userId, resolve })
@@ -219,6 +227,30 @@ export class AssignmentStore {
     }
   }
 
+  async #select(keys: readonly Key[]): Promise<Map<string, StickyAssignment>> {
+    const { rows } = await this.#db.query<{
+      experiment_id: string
+      bucket_version: number
+      user_id: string
+      variant: string
+      assignment_id: string
+      assigned_at: Date | string
+    }>(
+      `select a.experiment_id, a.bucket_version, a.user_id, a.variant, a.assignment_id, a.assigned_at
+       from assignments a
+       join unnest($1::uuid[], $2::int[], $3::text[]) as k(experiment_id, bucket_version, user_id)
+         using (experiment_id, bucket_version, user_id)
+       where a.expires_at > now()`,
+      [keys.map((k) => k.experimentId), keys.map((k) => k.bucketVersion), keys.map((k) => k.userId)],
+    )
+    return new Map(
+      rows.map((r) => [
+        keyOf(r.experiment_id, Number(r.bucket_version), r.user_id),
+        { variant: r.variant, assignmentId: r.assignment_id, assignedAt: new Date(r.assigned_at).getTime() },
+      ]),
+    )
+  }
+
   async #readBatch(): Promise<void> {
     this.#readScheduled = false
     const waiting = this.#waiting
@@ -233,31 +265,7 @@ export class AssignmentStore {
     const keys = ids.map((id) => waiting.get(id)![0]!)
     let found: Map<string, StickyAssignment>
     try {
-      const { rows } = await this.#db.query<{
-        experiment_id: string
-        bucket_version: number
-        user_id: string
-        variant: string
-        assignment_id: string
-        assigned_at: Date | string
-      }>(
-        `select a.experiment_id, a.bucket_version, a.user_id, a.variant, a.assignment_id, a.assigned_at
-         from assignments a
-         join unnest($1::uuid[], $2::int[], $3::text[]) as k(experiment_id, bucket_version, user_id)
-           using (experiment_id, bucket_version, user_id)
-         where a.expires_at > now()`,
-        [keys.map((k) => k.experimentId), keys.map((k) => k.bucketVersion), keys.map((k) => k.userId)],
-      )
-      found = new Map(
-        rows.map((r) => [
-          keyOf(r.experiment_id, Number(r.bucket_version), r.user_id),
-          {
-            variant: r.variant,
-            assignmentId: r.assignment_id,
-            assignedAt: new Date(r.assigned_at).getTime(),
-          },
-        ]),
-      )
+      found = await this.#select(keys)
     } catch (err) {
       this.#logger.warn({ err, keys: ids.length }, 'sticky assignment read failed; assigning by hash')
       this.#lookups.inc({ source: 'error' }, ids.length)

@@ -14,7 +14,13 @@ import { counter } from './metrics.ts'
 
 export const CONFIG_CHANNEL = 'experiments.config-changed'
 
-export type LoadedExperiment = { id: string; version: number; experiment: CompiledExperiment }
+export type LoadedExperiment = {
+  id: string
+  version: number
+  experiment: CompiledExperiment
+  /** Whether a persisted assignment can differ from the hash, so it must be looked up. */
+  stickyReads: boolean
+}
 /** A stored flag that no longer compiles (e.g. written by a newer release) is served as PARSE_ERROR. */
 export type LoadedFlag = { version: number; flag: CompiledFlag } | { version: number; issues: ConfigIssue[] }
 export type FlagSet = { etag: string; flags: ReadonlyMap<string, LoadedFlag> }
@@ -81,7 +87,12 @@ export class ConfigCache {
         this.#logger.error({ experiment: key, issues: compiled.issues }, 'stored experiment does not compile')
         return undefined
       }
-      return { id: stored.id, version: stored.version, experiment: compiled.experiment }
+      return {
+        id: stored.id,
+        version: stored.version,
+        experiment: compiled.experiment,
+        stickyReads: stored.stickyReads,
+      }
     })
   }
 

@@ -3,11 +3,18 @@
 
 import { randomUUID } from 'node:crypto'
 import type { Database, Queryable } from '@agent-sre/store'
-import type { ExperimentConfig } from '../domain/experiments.ts'
+import { type ExperimentConfig, stickyReadsAfter } from '../domain/experiments.ts'
 import type { FlagConfig } from '../domain/flags.ts'
 
 export type Entity = 'experiment' | 'flag'
-export type StoredExperiment = { id: string; version: number; config: ExperimentConfig; updatedAt: string }
+export type StoredExperiment = {
+  id: string
+  version: number
+  config: ExperimentConfig
+  updatedAt: string
+  /** Whether persisted assignments can differ from the hash (see stickyReadsAfter). */
+  stickyReads: boolean
+}
 export type StoredFlag = { version: number; config: FlagConfig; updatedAt: string }
 export type Stored<E extends Entity> = E extends 'experiment' ? StoredExperiment : StoredFlag
 
@@ -31,13 +38,21 @@ export type AuditEntry = {
 
 const TABLE: Record<Entity, string> = { experiment: 'experiments', flag: 'flags' }
 
-type Row = { id?: string; version: number; config: unknown; updated_at: Date | string }
+type Row = {
+  id?: string
+  version: number
+  config: unknown
+  updated_at: Date | string
+  sticky_reads?: boolean
+}
 
 function toStored<E extends Entity>(row: Row): Stored<E> {
   const updatedAt =
     row.updated_at instanceof Date ? row.updated_at.toISOString() : new Date(row.updated_at).toISOString()
   const base = { version: Number(row.version), config: row.config, updatedAt }
-  return (row.id === undefined ? base : { id: row.id, ...base }) as Stored<E>
+  return (
+    row.id === undefined ? base : { id: row.id, ...base, stickyReads: row.sticky_reads === true }
+  ) as Stored<E>
 }
 
 export class ConfigRepository {
@@ -95,11 +110,26 @@ export class ConfigRepository {
       const current = await lockCurrent(tx, entity, key)
       if (!current) return { status: 'not_found' }
       if (current.version !== expectedVersion) return { status: 'conflict', currentVersion: current.version }
-      const { rows } = await tx.query<Row>(
-        `update ${TABLE[entity]} set config = $2, version = version + 1, updated_at = now()
-         where key = $1 returning ${columns(entity)}`,
-        [key, JSON.stringify(config)],
-      )
+      const { rows } =
+        entity === 'experiment'
+          ? await tx.query<Row>(
+              `update experiments set config = $2, version = version + 1, updated_at = now(), sticky_reads = $3
+               where key = $1 returning ${columns(entity)}`,
+              [
+                key,
+                JSON.stringify(config),
+                stickyReadsAfter(
+                  current.config as ExperimentConfig,
+                  config as ExperimentConfig,
+                  current.stickyReads === true,
+                ),
+              ],
+            )
+          : await tx.query<Row>(
+              `update flags set config = $2, version = version + 1, updated_at = now()
+               where key = $1 returning ${columns(entity)}`,
+              [key, JSON.stringify(config)],
+            )
       const stored = toStored<E>(rows[0]!)
       await audit(tx, actor, entity, key, 'update', stored.version, current.config, config)
       return { status: 'ok', value: stored }
@@ -154,19 +184,25 @@ export class ConfigRepository {
 }
 
 function columns(entity: Entity): string {
-  return entity === 'experiment' ? 'id, version, config, updated_at' : 'version, config, updated_at'
+  return entity === 'experiment'
+    ? 'id, version, config, updated_at, sticky_reads'
+    : 'version, config, updated_at'
 }
 
 async function lockCurrent(
   tx: Queryable,
   entity: Entity,
   key: string,
-): Promise<{ version: number; config: unknown } | undefined> {
-  const { rows } = await tx.query<{ version: number; config: unknown }>(
-    `select version, config from ${TABLE[entity]} where key = $1 for update`,
+): Promise<{ version: number; config: unknown; stickyReads?: boolean } | undefined> {
+  const { rows } = await tx.query<{ version: number; config: unknown; sticky_reads?: boolean }>(
+    `select version, config${entity === 'experiment' ? ', sticky_reads' : ''} from ${TABLE[entity]}
+     where key = $1 for update`,
     [key],
   )
-  return rows[0] ? { version: Number(rows[0].version), config: rows[0].config } : undefined
+  const row = rows[0]
+  return row
+    ? { version: Number(row.version), config: row.config, stickyReads: row.sticky_reads === true }
+    : undefined
 }
 
 async function audit(

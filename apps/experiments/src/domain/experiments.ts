@@ -120,3 +120,29 @@ export function compileExperiment(
     experiment: { config, closedReason, assign, hasVariant: (key) => keys.has(key), bucketOf: variantBucket },
   }
 }
+
+/**
+ * Whether a change can make a persisted assignment differ from what the hash now gives: anything
+ * that moves users (variants, weights, allocation, targeting, seed) within one bucket version.
+ */
+export function assignmentRulesChanged(before: ExperimentConfig, after: ExperimentConfig): boolean {
+  return (
+    before.seed !== after.seed ||
+    before.trafficAllocation !== after.trafficAllocation ||
+    JSON.stringify(before.variants) !== JSON.stringify(after.variants) ||
+    JSON.stringify(before.targeting ?? null) !== JSON.stringify(after.targeting ?? null)
+  )
+}
+
+/**
+ * Whether assignment must read persisted assignments after a change. A new bucket version starts
+ * clean (no assignment of it can predate its rules); otherwise once rules changed, always.
+ */
+export function stickyReadsAfter(
+  before: ExperimentConfig,
+  after: ExperimentConfig,
+  previously: boolean,
+): boolean {
+  if (after.bucketVersion !== before.bucketVersion) return false
+  return previously || assignmentRulesChanged(before, after)
+}

@@ -174,6 +174,17 @@ export function adminRoutes(services: Services): FastifyPluginAsyncTypebox {
           }
           const config = configOf(key, request.body)
           const issues = validate(entity, config)
+          if (entity === 'experiment') {
+            // Persisted assignments are keyed by bucket version: going back would revive old ones.
+            const current = await services.repository.get('experiment', key)
+            const before = current?.config.bucketVersion ?? 0
+            if (
+              current?.version === version &&
+              (config as { bucketVersion: number }).bucketVersion < before
+            ) {
+              issues.push({ path: 'bucketVersion', message: `can only be raised (currently ${before})` })
+            }
+          }
           if (issues.length > 0) return sendInvalidConfig(request, reply, issues)
           const stored = settle(
             await services.repository.update(entity, key, config, version, request.principal),

@@ -3,9 +3,9 @@
 // when the weights change, until the bucket version is raised. Nothing here waits on a database
 // write; the exposure event is queued after the answer is decided.
 
-import { randomUUID } from 'node:crypto'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { type Static, Type } from '@sinclair/typebox'
+import { assignmentIdFor } from '../domain/assignmentId.ts'
 import type { EvaluationContext } from '../domain/targeting.ts'
 import type { Services } from '../Services.ts'
 import { requireApiKey } from './auth.ts'
@@ -44,7 +44,13 @@ export async function assign(
     return noVariant(id, experimentKey, now, experiment.closedReason)
   }
   const { bucketVersion } = experiment.config
-  const sticky = await services.assignments.lookup(id, bucketVersion, userId)
+  // Until the rules change within this bucket version, a persisted assignment is exactly what the
+  // hash gives, so only what this replica holds in memory is consulted (no database read).
+  const known = services.assignments.cached(id, bucketVersion, userId)
+  const sticky =
+    known === undefined && loaded.stickyReads
+      ? await services.assignments.lookup(id, bucketVersion, userId)
+      : known
   // A persisted variant that was since removed from the config cannot be served; assign afresh.
   if (sticky && experiment.hasVariant(sticky.variant)) {
     expose(
@@ -68,7 +74,11 @@ export async function assign(
   }
   const result = experiment.assign(userId, context)
   if (result.variant === null) return noVariant(id, experimentKey, now, result.reason)
-  const assignment = { variant: result.variant, assignmentId: randomUUID(), assignedAt: now }
+  const assignment = {
+    variant: result.variant,
+    assignmentId: assignmentIdFor(id, bucketVersion, userId),
+    assignedAt: now,
+  }
   services.assignments.remember(id, bucketVersion, userId, assignment)
   expose(
     services,

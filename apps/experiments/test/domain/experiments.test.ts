@@ -3,6 +3,7 @@ import {
   type CompiledExperiment,
   compileExperiment,
   type ExperimentConfig,
+  stickyReadsAfter,
 } from '../../src/domain/experiments.ts'
 
 function experiment(overrides: Partial<ExperimentConfig> = {}): CompiledExperiment {
@@ -148,5 +149,32 @@ describe('experiment validation', () => {
     }
     const r = compileExperiment({ ...base, ...input })
     expect('issues' in r ? r.issues.map((i) => i.path) : []).toContain(path)
+  })
+})
+
+describe('stickyReadsAfter', () => {
+  const base = experiment().config
+  it('stays off while nothing that moves users changed', () => {
+    expect(stickyReadsAfter(base, { ...base, status: 'PAUSED', description: 'x' }, false)).toBe(false)
+  })
+  it.each([
+    [
+      'weights',
+      {
+        variants: [
+          { key: 'control', weight: 40 },
+          { key: 'treatment', weight: 60 },
+        ],
+      },
+    ],
+    ['allocation', { trafficAllocation: 50 }],
+    ['targeting', { targeting: { attribute: 'a', op: 'eq', value: 1 } }],
+    ['seed', { seed: 'other' }],
+  ] as const)('turns on when the %s change', (_, change) => {
+    expect(stickyReadsAfter(base, { ...base, ...change } as ExperimentConfig, false)).toBe(true)
+  })
+  it('stays on until the bucket version is raised', () => {
+    expect(stickyReadsAfter(base, base, true)).toBe(true)
+    expect(stickyReadsAfter(base, { ...base, bucketVersion: 2, trafficAllocation: 10 }, true)).toBe(false)
   })
 })

@@ -1,4 +1,4 @@
-import type { Database } from '@agent-sre/store'
+import { type Database, openCache } from '@agent-sre/store'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ExposureEvent } from '../../src/adapters/ExposureRecorder.ts'
 import { experimentBody, requireServiceEnv, testApp, testDatabase } from '../helpers.ts'
@@ -160,6 +160,58 @@ describe.each(backends)('assignment on $name', ({ databaseUrl, redisUrl, enabled
       source: '/agent-sre/experiments',
     })
     expect(events[0]!.data).toMatchObject({ sticky: false })
+  })
+})
+
+describe('stickiness across replicas', () => {
+  it('serves a replica that never saw the user the first assignment, once the rules changed', async () => {
+    const db = await testDatabase()
+    const cache = openCache()
+    const a = await testApp({ db, cache })
+    const b = await testApp({ db, cache })
+    const body = { ...experimentBody, key: 'replicas' }
+    expect(
+      (await a.app.inject({ method: 'POST', url: '/admin/experiments', payload: body })).statusCode,
+    ).toBe(201)
+    const users = Array.from({ length: 30 }, (_, i) => `r-${i}`)
+    const first = new Map<string, { variant: string; assignment_id: string }>()
+    for (const user of users) {
+      first.set(
+        user,
+        (
+          await a.app.inject({ method: 'GET', url: `/assign?experiment_key=replicas&user_id=${user}` })
+        ).json(),
+      )
+    }
+    await sleep(100)
+    const moved = await a.app.inject({
+      method: 'PUT',
+      url: '/admin/experiments/replicas',
+      headers: { 'if-match': '"1"' },
+      payload: {
+        ...body,
+        variants: [
+          { key: 'control', weight: 100 },
+          { key: 'treatment', weight: 0 },
+        ],
+      },
+    })
+    expect(moved.statusCode).toBe(200)
+    for (const user of users) {
+      const res = (
+        await b.app.inject({ method: 'GET', url: `/assign?experiment_key=replicas&user_id=${user}` })
+      ).json()
+      expect(res).toMatchObject({ ...first.get(user), reason: 'STICKY' })
+    }
+    const lowered = await a.app.inject({
+      method: 'PUT',
+      url: '/admin/experiments/replicas',
+      headers: { 'if-match': '"2"' },
+      payload: { ...body, bucketVersion: 0 },
+    })
+    expect(lowered.statusCode).toBe(400)
+    await a.app.close()
+    await b.app.close()
   })
 })
 
