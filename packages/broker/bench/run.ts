@@ -100,6 +100,7 @@ async function benchBroker(
   total: number,
   subscriberUrl: string,
   subscriber: ChildProcess,
+  publishers: number,
 ): Promise<Result> {
   const broker = createBroker({
     backend,
@@ -120,7 +121,7 @@ async function benchBroker(
 
   const events = Array.from({ length: total }, (_, n) => benchEvent(n))
   const started = performance.now()
-  const refused = await publishAll(broker, events, 64)
+  const refused = await publishAll(broker, events, publishers)
   await waitForDeliveries(subscriber, total)
   const seconds = (performance.now() - started) / 1000
   if (refused > 0) console.error(`${name}: ${refused} publishes answered 503 (backpressure) and were retried`)
@@ -209,6 +210,7 @@ try {
       memoryEvents,
       subscriberUrl,
       subscriber,
+      64,
     ),
   )
   if (kafkaBrokers) {
@@ -219,6 +221,8 @@ try {
         kafkaEvents,
         subscriberUrl,
         subscriber,
+        // Each publish waits for Kafka's acknowledgement: more concurrent clients fill a produce request.
+        512,
       ),
     )
     results.push(await benchRawKafka(kafkaBrokers, kafkaEvents))

@@ -14,11 +14,6 @@ export class TransportError extends Error {
 export interface HttpSenderOptions {
   /** Keep-alive connections per subscriber origin. */
   readonly connectionsPerOrigin?: number
-  /**
-   * HTTP/1.1 requests in flight per connection. Above 1, deliveries are marked idempotent so
-   * undici may pipeline them: a broker delivery is at-least-once anyway (subscribers dedupe).
-   */
-  readonly pipelining?: number
   /** Largest response body read (a reply event); larger ones count as a failed attempt. */
   readonly maxResponseBytes?: number
 }
@@ -27,15 +22,9 @@ export interface HttpSenderOptions {
 export class HttpSender {
   readonly #agent: Agent
   readonly #maxResponseBytes: number
-  readonly #idempotent: boolean
 
-  constructor({
-    connectionsPerOrigin = 128,
-    pipelining = 1,
-    maxResponseBytes = 1_048_576,
-  }: HttpSenderOptions = {}) {
-    this.#agent = new Agent({ connections: connectionsPerOrigin, pipelining, keepAliveTimeout: 10_000 })
-    this.#idempotent = pipelining > 1
+  constructor({ connectionsPerOrigin = 128, maxResponseBytes = 1_048_576 }: HttpSenderOptions = {}) {
+    this.#agent = new Agent({ connections: connectionsPerOrigin, keepAliveTimeout: 10_000 })
     this.#maxResponseBytes = maxResponseBytes
   }
 
@@ -63,7 +52,6 @@ export class HttpSender {
         headers,
         body,
         dispatcher: this.#agent,
-        idempotent: this.#idempotent,
         signal: controller.signal,
       })
       const chunks: Buffer[] = []
