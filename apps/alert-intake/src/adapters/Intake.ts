@@ -14,10 +14,8 @@ import { GroupCommit, type GroupCommitOptions } from './GroupCommit.ts'
 import {
   type AlertSource,
   type AlertWrite,
-  insertTransitions,
-  lockAlerts,
+  claimTransitions,
   lockDue,
-  lockStorms,
   type TransitionInput,
   takeClosedStorms,
   writeState,
@@ -104,48 +102,31 @@ export class Intake {
     return outcomes
   }
 
+  /** BEGIN, claim (insert + lock + read), write, COMMIT: four round trips per flush, whatever its size. */
   async #flush(inputs: TransitionInput[]): Promise<boolean[]> {
     const now = this.#now()
+    const { pipeline, metrics } = this.#o
     const result = await this.#o.db.transaction(async (tx) => {
-      const freshIdx = await insertTransitions(tx, inputs)
+      const claimed = await claimTransitions(tx, inputs)
       const fresh = new Array<boolean>(inputs.length).fill(false)
-      for (const i of freshIdx) fresh[i] = true
-      const items = freshIdx.map((i) => (inputs[i] as TransitionInput).item)
-      if (items.length === 0) return { fresh, events: 0 }
-      const events = await this.#apply(tx, items, now)
-      return { fresh, events }
+      for (const i of claimed.fresh) fresh[i] = true
+      const items = claimed.fresh.map((i) => (inputs[i] as TransitionInput).item)
+      if (items.length === 0) return { fresh, events: 0, flapping: 0, suppressed: 0 }
+      const d = decide(items, claimed.alerts, claimed.storms, now, pipeline)
+      const touched = new Set(items.map((i) => i.alert.fingerprint))
+      await writeState(tx, {
+        alerts: [...d.alerts.values()].filter((a) => touched.has(a.fingerprint)).map((a) => this.#row(a)),
+        storms: new Map([...d.storms].filter(([k, w]) => claimed.storms.get(k) !== w)),
+        stormWindowMs: pipeline.storm.windowMs,
+        events: d.events.map((e) => ({ ...e, id: uuidv7() })),
+      })
+      return { fresh, events: d.events.length, flapping: d.flapping, suppressed: d.stormSuppressed }
     })
+    // Counted only once committed: a rolled-back flush is retried by the sender and counted then.
+    if (result.flapping > 0) metrics.flapping.inc(result.flapping)
+    if (result.suppressed > 0) metrics.stormSuppressed.inc(result.suppressed)
     if (result.events > 0) this.#o.onEvents?.()
     return result.fresh
-  }
-
-  async #apply(
-    tx: Parameters<Parameters<Database['transaction']>[0]>[0],
-    items: PipelineItem[],
-    now: number,
-  ) {
-    const { pipeline, metrics } = this.#o
-    const priorAlerts = await lockAlerts(
-      tx,
-      items.map((i) => i.alert.fingerprint),
-    )
-    const priorStorms = await lockStorms(
-      tx,
-      items.map((i) => i.groupKey),
-    )
-    const d = decide(items, priorAlerts, priorStorms, now, pipeline)
-    const touched = new Set(items.map((i) => i.alert.fingerprint))
-    const alerts = [...d.alerts.values()].filter((a) => touched.has(a.fingerprint)).map((a) => this.#row(a))
-    const storms = new Map([...d.storms].filter(([k, w]) => priorStorms.get(k) !== w))
-    await writeState(tx, {
-      alerts,
-      storms,
-      stormWindowMs: pipeline.storm.windowMs,
-      events: d.events.map((e) => ({ ...e, id: uuidv7() })),
-    })
-    if (d.flapping > 0) metrics.flapping.inc(d.flapping)
-    if (d.stormSuppressed > 0) metrics.stormSuppressed.inc(d.stormSuppressed)
-    return d.events.length
   }
 
   #row(a: AlertState): AlertWrite {

@@ -33,25 +33,46 @@ const toState = (r: AlertRow): AlertState => ({
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
 
+export interface Claimed {
+  /** Indexes of the inputs that were new (ascending). */
+  readonly fresh: number[]
+  /** Stored state of the fresh inputs' alerts and storm windows, locked until commit. */
+  readonly alerts: Map<string, AlertState>
+  readonly storms: Map<string, StormWindow>
+}
+
 /**
- * Inserts the transitions, skipping (fingerprint, status, startsAt) already stored; returns the
- * indexes of the inputs that were new. This unique key is what makes HA pairs and retries safe.
+ * One round trip: inserts the transitions, skipping (fingerprint, status, startsAt) already stored
+ * — this unique key is what makes HA pairs and retries safe — and locks and reads the state rows
+ * and storm windows of the new ones (sorted, so concurrent flushes cannot deadlock). The locking
+ * reads see the snapshot from before the insert, which is right: the insert touches neither table.
  */
-export async function insertTransitions(
-  tx: Queryable,
-  inputs: readonly TransitionInput[],
-): Promise<number[]> {
-  const { rows } = await tx.query<{ ord: string }>(
+export async function claimTransitions(tx: Queryable, inputs: readonly TransitionInput[]): Promise<Claimed> {
+  const { rows } = await tx.query<{
+    fresh: number[] | null
+    alerts: AlertRow[] | null
+    storms: { group_key: string; state: StormWindow }[] | null
+  }>(
     `with input as (
-       select * from unnest($1::text[], $2::text[], $3::timestamptz[], $4::uuid[], $5::text[], $6::text[])
-         with ordinality as u(fingerprint, status, starts_at, episode_id, ends_at, source, ord)
+       select * from unnest($1::text[], $2::text[], $3::timestamptz[], $4::uuid[], $5::text[], $6::text[], $7::text[])
+         with ordinality as u(fingerprint, status, starts_at, episode_id, ends_at, source, group_key, ord)
      ), ins as (
        insert into alert_transitions (fingerprint, status, starts_at, episode_id, ends_at, source)
        select fingerprint, status, starts_at, episode_id, ends_at, source from input
        on conflict (fingerprint, status, starts_at) do nothing
        returning fingerprint, status, starts_at
+     ), fresh as (
+       select input.ord, input.fingerprint, input.group_key from input join ins using (fingerprint, status, starts_at)
+     ), a as (
+       select fingerprint, status, episode_id, announced_episode_id, flap, item from alerts
+       where fingerprint in (select fingerprint from fresh) order by fingerprint for update
+     ), s as (
+       select group_key, state from storm_windows
+       where group_key in (select group_key from fresh) order by group_key for update
      )
-     select input.ord from input join ins using (fingerprint, status, starts_at)`,
+     select (select json_agg(ord - 1 order by ord) from fresh) as fresh,
+            (select json_agg(a) from a) as alerts,
+            (select json_agg(s) from s) as storms`,
     [
       inputs.map((i) => i.item.alert.fingerprint),
       inputs.map((i) => i.item.alert.status),
@@ -59,33 +80,15 @@ export async function insertTransitions(
       inputs.map((i) => i.item.episodeId),
       inputs.map((i) => i.item.alert.endsAt),
       inputs.map((i) => i.source),
+      inputs.map((i) => i.item.groupKey),
     ],
   )
-  return rows.map((r) => Number(r.ord) - 1).sort((a, b) => a - b)
-}
-
-/** Locks and reads the stored state of these alerts (sorted, so concurrent flushes cannot deadlock). */
-export async function lockAlerts(
-  tx: Queryable,
-  fingerprints: readonly string[],
-): Promise<Map<string, AlertState>> {
-  const { rows } = await tx.query<AlertRow>(
-    `select fingerprint, status, episode_id, announced_episode_id, flap, item from alerts
-     where fingerprint = any($1::text[]) order by fingerprint for update`,
-    [[...new Set(fingerprints)].sort()],
-  )
-  return new Map(rows.map((r) => [r.fingerprint, toState(r)]))
-}
-
-export async function lockStorms(
-  tx: Queryable,
-  groupKeys: readonly string[],
-): Promise<Map<string, StormWindow>> {
-  const { rows } = await tx.query<{ group_key: string; state: StormWindow }>(
-    `select group_key, state from storm_windows where group_key = any($1::text[]) order by group_key for update`,
-    [[...new Set(groupKeys)].sort()],
-  )
-  return new Map(rows.map((r) => [r.group_key, r.state]))
+  const row = rows[0]
+  return {
+    fresh: row?.fresh ?? [],
+    alerts: new Map((row?.alerts ?? []).map((r) => [r.fingerprint, toState(r)])),
+    storms: new Map((row?.storms ?? []).map((r) => [r.group_key, r.state])),
+  }
 }
 
 export type AlertWrite = AlertState & {
