@@ -118,7 +118,10 @@ export async function buildApp(options: BuildOptions): Promise<IntakeApp> {
       migrationsDir: MIGRATIONS_DIR,
       poolMax: config.DATABASE_POOL_MAX,
     }))
-  const cache = options.cache ?? (await openCache({ url: config.REDIS_URL }))
+  // Dedup keys are a cache of this database's transitions: namespaced by its schema, so two
+  // deployments (or test runs) sharing one Redis never take each other's alerts for duplicates.
+  const cache =
+    options.cache ?? (await openCache({ url: config.REDIS_URL, keyPrefix: `${config.DATABASE_SCHEMA}:` }))
   const metrics = intakeMetrics(registry)
   const emitter = options.emitter ?? createEmitter({ sinkUrl: sinkUrl as string, registry })
 
