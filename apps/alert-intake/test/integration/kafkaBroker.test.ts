@@ -50,7 +50,7 @@ describe.skipIf(!ready)('alert-intake on PostgreSQL, Redis and the broker on Kaf
     const body = webhook([alert({ alertname: 'Dup', instance: 'a' })])
     const first = await Promise.all([post(body), post(body), post(body)])
     expect(first.map((r) => r.status)).toEqual([200, 200, 200])
-    const counts = await Promise.all(first.map((r) => r.json()))
+    const counts = (await Promise.all(first.map((r) => r.json()))) as { accepted: number }[]
     expect(counts.reduce((n, c) => n + c.accepted, 0)).toBe(1)
     await observer.waitFor((events) => events.some(named('Dup')))
     expect((await post(body)).status).toBe(200) // Alertmanager's repeat_interval resend

@@ -51,6 +51,6 @@ describe('webhook Basic auth over HTTP', () => {
     const res = await send(authorization)
     expect(res.status).toBe(401)
     expect(res.headers.get('www-authenticate')).toBe('Basic realm="alert-intake"')
-    expect((await res.json()).message).toBeTruthy()
+    expect(((await res.json()) as { message: string }).message).toBeTruthy()
   })
 })
