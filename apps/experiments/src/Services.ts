@@ -15,4 +15,6 @@ export interface Services {
   /** Keys for the admin API. */
   adminKeys: () => readonly ApiKey[]
   now: () => number
+  /** Route config for the high-volume evaluation routes (assign, flag evaluation, OFREP). */
+  evaluationRoutes: { accessLog: boolean }
 }

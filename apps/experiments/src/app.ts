@@ -93,6 +93,9 @@ export function buildApp(options: AppOptions): ServiceInstance {
     apiKeys: options.apiKeys ?? NO_KEYS,
     adminKeys: options.adminKeys ?? NO_KEYS,
     now,
+    // One access-log line per evaluation would dominate the cost of these routes (and the log
+    // volume); their RED metrics and error logs stay on. EVALUATION_ACCESS_LOG=true turns lines on.
+    evaluationRoutes: { accessLog: config.EVALUATION_ACCESS_LOG },
   }
   const s = services
 

@@ -18,6 +18,7 @@ export const ExperimentsSettings = Type.Object({
   ASSIGNMENT_PURGE_INTERVAL_MS: Type.Integer({ minimum: 1000, default: 3_600_000 }),
   EXPOSURE_QUEUE_CAPACITY: Type.Integer({ minimum: 1, default: 10_000 }),
   EXPOSURE_CONCURRENCY: Type.Integer({ minimum: 1, default: 8 }),
+  EVALUATION_ACCESS_LOG: Type.Boolean({ default: false }),
 })
 
 export const ExperimentsConfigSchema = Type.Composite([ServiceConfigSchema, ExperimentsSettings])

@@ -1,11 +1,12 @@
 // The experiments service as deployed (service kit, info-level access log to a file, RED
 // metrics), with sticky persistence on: PGlite in memory, or Postgres when DATABASE_URL is set.
-import { createWriteStream } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
-import { runServer } from '@agent-sre/service-kit'
+import { loadConfig, runServer } from '@agent-sre/service-kit'
 import { openCache, openDatabase } from '@agent-sre/store'
+import pino from 'pino'
 import { buildApp } from '../../src/app.ts'
+import { ExperimentsConfigSchema } from '../../src/config.ts'
 
 const app = await runServer({
   port: 0,
@@ -13,13 +14,14 @@ const app = await runServer({
   drainDelayMs: 0,
   build: async () =>
     buildApp({
+      config: loadConfig(ExperimentsConfigSchema),
       db: await openDatabase({
         url: process.env.DATABASE_URL,
         schema: `bench_${Date.now().toString(36)}`,
         migrationsDir: fileURLToPath(new URL('../../migrations', import.meta.url)),
       }),
       cache: openCache({ url: process.env.REDIS_URL, keyPrefix: `bench-${Date.now()}-` }),
-      logDestination: createWriteStream(process.env.BENCH_LOG_FILE ?? '/dev/null'),
+      logDestination: pino.destination({ dest: process.env.BENCH_LOG_FILE ?? '/dev/null', sync: false }),
     }),
 })
 const seed = [

@@ -128,12 +128,17 @@ export function assignRoutes(services: Services): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.addHook('onRequest', requireApiKey(services.apiKeys))
 
-    app.get('/assign', { schema: { querystring: AssignQuery, response } }, async (request) =>
-      assign(services, request.query.experiment_key, request.query.user_id, EMPTY),
+    app.get(
+      '/assign',
+      { config: services.evaluationRoutes, schema: { querystring: AssignQuery, response } },
+      async (request) => assign(services, request.query.experiment_key, request.query.user_id, EMPTY),
     )
 
-    app.post('/assign', { schema: { body: AssignBody, response } }, async (request) =>
-      assign(services, request.body.experiment_key, request.body.user_id, request.body.context ?? EMPTY),
+    app.post(
+      '/assign',
+      { config: services.evaluationRoutes, schema: { body: AssignBody, response } },
+      async (request) =>
+        assign(services, request.body.experiment_key, request.body.user_id, request.body.context ?? EMPTY),
     )
   }
 }

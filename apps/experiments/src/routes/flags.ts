@@ -18,6 +18,7 @@ export function flagRoutes(services: Services): FastifyPluginAsyncTypebox {
     app.post(
       '/flags/:key/evaluate',
       {
+        config: services.evaluationRoutes,
         schema: {
           params: Type.Object({ key: Key }),
           body: Type.Optional(EvaluateBody),

@@ -70,19 +70,27 @@ export function ofrepRoutes(services: Services): FastifyPluginAsync {
   return async (app) => {
     app.addHook('onRequest', requireApiKey(services.apiKeys))
 
-    app.post<{ Params: { key: string } }>('/ofrep/v1/evaluate/flags/:key', async (request, reply) => {
-      const { key } = request.params
-      const context = contextOf(request.body)
-      if (typeof context === 'string')
-        return fail(reply, 400, { key, errorCode: 'INVALID_CONTEXT', errorDetails: context })
-      const loaded = isKey(key) ? await services.config.flag(key) : undefined
-      if (!loaded)
-        return fail(reply, 404, { key, errorCode: 'FLAG_NOT_FOUND', errorDetails: `flag "${key}" not found` })
-      const result = evaluate(key, loaded, context)
-      return 'errorCode' in result ? fail(reply, 400, result) : result
-    })
+    app.post<{ Params: { key: string } }>(
+      '/ofrep/v1/evaluate/flags/:key',
+      { config: services.evaluationRoutes },
+      async (request, reply) => {
+        const { key } = request.params
+        const context = contextOf(request.body)
+        if (typeof context === 'string')
+          return fail(reply, 400, { key, errorCode: 'INVALID_CONTEXT', errorDetails: context })
+        const loaded = isKey(key) ? await services.config.flag(key) : undefined
+        if (!loaded)
+          return fail(reply, 404, {
+            key,
+            errorCode: 'FLAG_NOT_FOUND',
+            errorDetails: `flag "${key}" not found`,
+          })
+        const result = evaluate(key, loaded, context)
+        return 'errorCode' in result ? fail(reply, 400, result) : result
+      },
+    )
 
-    app.post('/ofrep/v1/evaluate/flags', async (request, reply) => {
+    app.post('/ofrep/v1/evaluate/flags', { config: services.evaluationRoutes }, async (request, reply) => {
       const context = contextOf(request.body)
       if (typeof context === 'string') {
         return reply.code(400).send({ errorCode: 'INVALID_CONTEXT', errorDetails: context })
