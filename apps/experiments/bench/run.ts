@@ -1,6 +1,7 @@
 // Experiments benchmarks, beside a bare-Fastify baseline in the same run (2 cores shared, so
 // compare ratios, not absolute numbers). `--smoke` for a ~2 s-per-target CI check; otherwise
-// BENCH_DURATION seconds per target (default 10). Exits 1 when a goal is missed.
+// BENCH_DURATION seconds per target (default 10), BENCH_ROUNDS rounds (default 3). Exits 1 on
+// errors, and, outside --smoke, when a goal is missed.
 //
 //   node bench/run.ts [--smoke]
 import { fileURLToPath } from 'node:url'
@@ -96,10 +97,17 @@ for (const [name, baseline, ratio, p99] of [
   process.stdout.write(`${goal(actual >= ratio, `${name}: ≥ ${ratio} of baseline (${actual.toFixed(2)})`)}\n`)
   process.stdout.write(`${goal(r.p99Ms < p99, `${name}: p99 < ${p99} ms (${r.p99Ms} ms)`)}\n`)
 }
-if (results.some((r) => r.errors > 0 || r.non2xx > 0)) failures.push('errors or non-2xx responses')
-if (failures.length > 0) {
-  process.stderr.write(`bench: ${failures.length} goal(s) missed\n`)
+// A smoke run (CI, 2 s per target on a shared machine) checks that every target answers; only a
+// full run is judged on the goals.
+if (results.some((r) => r.errors > 0 || r.non2xx > 0)) {
+  process.stderr.write('bench: errors or non-2xx responses, see the table\n')
   process.exitCode = 1
+}
+if (failures.length > 0) {
+  process.stderr.write(
+    `bench: ${failures.length} goal(s) missed${smoke ? ' (not enforced in a smoke run)' : ''}\n`,
+  )
+  if (!smoke) process.exitCode = 1
 }
 
 /**
