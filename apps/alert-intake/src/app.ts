@@ -123,10 +123,24 @@ export async function buildApp(options: BuildOptions): Promise<IntakeApp> {
   const cache =
     options.cache ?? (await openCache({ url: config.REDIS_URL, keyPrefix: `${config.DATABASE_SCHEMA}:` }))
   const metrics = intakeMetrics(registry)
-  const emitter = options.emitter ?? createEmitter({ sinkUrl: sinkUrl as string, registry })
+  let app: ServiceInstance | undefined
+  // The app (and its logger) is created after these; they log through it once it exists.
+  const logger = { warn: (obj: object, msg: string) => app?.log.warn(obj, msg) }
+  const emitter =
+    options.emitter ??
+    createEmitter({
+      sinkUrl: sinkUrl as string,
+      registry,
+      logger: {
+        debug: (obj, msg) => app?.log.debug(obj, msg),
+        info: (obj, msg) => app?.log.info(obj, msg),
+        warn: (obj, msg) => app?.log.warn(obj, msg),
+      },
+    })
 
   let publisher: OutboxPublisher | undefined
   const intake = new Intake({
+    logger,
     db,
     cache,
     metrics,
@@ -160,9 +174,9 @@ export async function buildApp(options: BuildOptions): Promise<IntakeApp> {
     leaseMs: config.OUTBOX_LEASE_MS,
     pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
     concurrency: config.OUTBOX_CONCURRENCY,
+    logger,
   })
 
-  let app: ServiceInstance | undefined
   const accept = async (alerts: readonly Normalized[], source: AlertSource) => {
     try {
       return await intake.accept(
