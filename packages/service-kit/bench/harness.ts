@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
+import { readFileSync } from 'node:fs'
 import autocannon from 'autocannon'
 
 export interface BenchmarkOptions {
@@ -14,6 +15,12 @@ export interface BenchmarkOptions {
   durationSeconds: number
   /** Unmeasured run first, so JIT and caches are warm. Default 1 s. */
   warmupSeconds?: number
+  /**
+   * The server's CPU time so far, in seconds (e.g. `RunningTarget.cpuSeconds`): sampled around
+   * the measured run to report CPU per request, which a noisy shared machine distorts far less
+   * than throughput.
+   */
+  cpuSeconds?: () => number
 }
 
 export interface BenchmarkResult {
@@ -27,6 +34,8 @@ export interface BenchmarkResult {
   errors: number
   non2xx: number
   durationSeconds: number
+  /** Server CPU (user + system) per request, when `cpuSeconds` was given. */
+  cpuMicrosPerRequest?: number
 }
 
 /** `--smoke` → 2 s (CI), else `BENCH_DURATION` seconds, default 10. */
@@ -51,6 +60,7 @@ export async function benchmark(options: BenchmarkOptions): Promise<BenchmarkRes
   if (warmup > 0) await autocannon({ ...base, duration: warmup })
 
   const latencies: number[] = []
+  const cpuBefore = options.cpuSeconds?.()
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon({ ...base, duration: options.durationSeconds }, (err, result) =>
       err ? reject(err) : resolve(result),
@@ -59,6 +69,7 @@ export async function benchmark(options: BenchmarkOptions): Promise<BenchmarkRes
       latencies.push(responseTime)
     })
   })
+  const cpuAfter = options.cpuSeconds?.()
   latencies.sort((a, b) => a - b)
   return {
     name: options.name,
@@ -70,6 +81,36 @@ export async function benchmark(options: BenchmarkOptions): Promise<BenchmarkRes
     errors: result.errors + result.timeouts,
     non2xx: result.non2xx,
     durationSeconds: options.durationSeconds,
+    ...(cpuBefore !== undefined &&
+      cpuAfter !== undefined &&
+      Number.isFinite(cpuAfter - cpuBefore) &&
+      result.requests.total > 0 && {
+        cpuMicrosPerRequest: Math.round(((cpuAfter - cpuBefore) * 1e6) / result.requests.total),
+      }),
+  }
+}
+
+/** Each metric's median over runs of one target (runs of a drifting, shared machine). */
+export function medianResult(runs: readonly BenchmarkResult[]): BenchmarkResult {
+  const first = runs[0]
+  if (!first) throw new Error('medianResult: no runs')
+  const median = (pick: (r: BenchmarkResult) => number) => {
+    const values = runs.map(pick).sort((a, b) => a - b)
+    const mid = Math.floor(values.length / 2)
+    return values.length % 2 === 1 ? values[mid]! : (values[mid - 1]! + values[mid]!) / 2
+  }
+  const cpu = runs.every((r) => r.cpuMicrosPerRequest !== undefined)
+  return {
+    name: first.name,
+    requestsPerSecond: Math.round(median((r) => r.requestsPerSecond)),
+    p50Ms: median((r) => r.p50Ms),
+    p95Ms: median((r) => r.p95Ms),
+    p99Ms: median((r) => r.p99Ms),
+    requests: runs.reduce((sum, r) => sum + r.requests, 0),
+    errors: runs.reduce((sum, r) => sum + r.errors, 0),
+    non2xx: runs.reduce((sum, r) => sum + r.non2xx, 0),
+    durationSeconds: runs.reduce((sum, r) => sum + r.durationSeconds, 0),
+    ...(cpu && { cpuMicrosPerRequest: Math.round(median((r) => r.cpuMicrosPerRequest!)) }),
   }
 }
 
@@ -91,12 +132,13 @@ export function resultsTable(results: readonly BenchmarkResult[], baseline?: str
       r.p99Ms,
       r.errors,
       r.non2xx,
+      r.cpuMicrosPerRequest ?? '–',
       base ? (r.requestsPerSecond / base.requestsPerSecond).toFixed(2) : '',
     ].join(' | '),
   )
   return [
-    '| target | req/s | p50 ms | p95 ms | p99 ms | errors | non-2xx | ratio |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    '| target | req/s | p50 ms | p95 ms | p99 ms | errors | non-2xx | CPU µs/req | ratio |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map((row) => `| ${row} |`),
   ].join('\n')
 }
@@ -104,6 +146,8 @@ export function resultsTable(results: readonly BenchmarkResult[], baseline?: str
 export interface RunningTarget {
   /** `http://127.0.0.1:<port>` */
   url: string
+  /** The target's CPU time (user + system) so far, in seconds; NaN where /proc is missing. */
+  cpuSeconds(): number
   stop(): Promise<void>
 }
 
@@ -129,7 +173,27 @@ export async function startTarget(file: string, env: Record<string, string> = {}
     })
     child.once('exit', (code) => reject(new Error(`${file} exited with ${code} before listening`)))
   })
-  return { url: `http://127.0.0.1:${port}`, stop: () => stop(child) }
+  const pid = child.pid
+  return {
+    url: `http://127.0.0.1:${port}`,
+    cpuSeconds: () => (pid === undefined ? Number.NaN : processCpuSeconds(pid)),
+    stop: () => stop(child),
+  }
+}
+
+// Linux's user-visible clock tick (USER_HZ) is 100 on every architecture Node supports.
+const CLOCK_TICKS_PER_SECOND = 100
+
+/** utime + stime of a process from /proc/<pid>/stat (fields 14 and 15, after the `(comm)`). */
+export function processCpuSeconds(pid: number): number {
+  let stat: string
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  } catch {
+    return Number.NaN
+  }
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND
 }
 
 async function stop(child: ChildProcess): Promise<void> {

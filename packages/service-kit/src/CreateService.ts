@@ -6,10 +6,10 @@ import { register as globalRegistry, type Registry } from 'prom-client'
 import { type CloudEventHandlers, cloudEventReceiver } from './CloudEventReceiver.ts'
 import { loadConfig } from './Config.ts'
 import { CORRELATION_HEADER, correlationIdFor, REQUEST_ID_HEADER, requestIdFor } from './Correlation.ts'
-import { errorHandler, notFoundHandler } from './ErrorHandler.ts'
+import { createErrorHandler, notFoundHandler } from './ErrorHandler.ts'
 import { healthPlugin, type ReadinessCheck } from './Health.ts'
 import type { KitCache } from './KitCache.ts'
-import { AccessLog, createLogger, type Logger } from './Logger.ts'
+import { AccessLog, createLogger, flushLogger, type Logger } from './Logger.ts'
 import { metricsPlugin } from './Metrics.ts'
 import { pressurePlugin } from './Pressure.ts'
 import { cacheRateLimitStore } from './RateLimitStore.ts'
@@ -75,11 +75,11 @@ export function createService(options: ServiceOptions): ServiceInstance {
     logController: new AccessLog(),
     requestIdHeader: false,
     genReqId: (req) => requestIdFor(req.headers),
-    childLoggerFactory: (parent, bindings, childOptions, req) =>
-      parent.child(
-        { ...bindings, correlationId: correlationIdFor(req.headers, String(bindings.reqId)) },
-        childOptions,
-      ),
+    // Fastify makes `bindings` afresh for each request, so it is extended in place.
+    childLoggerFactory: (parent, bindings, childOptions, req) => {
+      bindings.correlationId = correlationIdFor(req.headers, String(bindings.reqId))
+      return parent.child(bindings, childOptions)
+    },
     bodyLimit: config.BODY_LIMIT_BYTES,
     trustProxy: config.TRUST_PROXY,
     // Report every failing field, not only the first.
@@ -94,8 +94,13 @@ export function createService(options: ServiceOptions): ServiceInstance {
     ...options.pressure,
   })
 
+  // Lines buffered in the destination are written before close() resolves (exit flushes too).
+  app.addHook('onClose', () => flushLogger(logger))
+
   app.decorateRequest('correlationId', '')
+  app.decorateRequest('kitRoute', null)
   app.addHook('onRequest', (request, reply, done) => {
+    // Two header lookups: cheaper than carrying the logger's value over on the raw request.
     request.correlationId = correlationIdFor(request.headers, request.id)
     reply.header(CORRELATION_HEADER, request.correlationId)
     reply.header(REQUEST_ID_HEADER, request.id)
@@ -128,7 +133,7 @@ export function createService(options: ServiceOptions): ServiceInstance {
     ...(options.rateLimitKey && { keyGenerator: options.rateLimitKey }),
   })
 
-  app.setErrorHandler(errorHandler)
+  app.setErrorHandler(createErrorHandler({ dependencyRetryAfterSeconds: config.DEPENDENCY_RETRY_AFTER_S }))
   app.setNotFoundHandler(notFoundHandler)
 
   if (options.cloudEvents) {

@@ -1,5 +1,6 @@
 import { STATUS_CODES } from 'node:http'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import { isDependencyOutage } from './DependencyOutage.ts'
 import { NotFoundError } from './Errors.ts'
 
 export interface ErrorBody {
@@ -19,11 +20,28 @@ function fieldPath(context: string | undefined, error: SchemaError): string {
   return `${context ?? 'request'}${pointer}`
 }
 
+export interface ErrorHandlerOptions {
+  /** `Retry-After` on a 503 for a dependency outage (unless the error set one already). */
+  dependencyRetryAfterSeconds: number
+}
+
+export type ErrorHandler = (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => ErrorBody
+
 /**
  * 4xx: the caller can act on the message (validation errors list each failing field). 5xx: the
- * caller gets a generic message and the request id; the details go to the log only.
+ * caller gets a generic message and the request id; the details go to the log only. A dependency
+ * outage (store unavailable, pg/Redis connection errors) is a 503 with Retry-After, not a 500.
  */
-export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): ErrorBody {
+export function createErrorHandler({ dependencyRetryAfterSeconds }: ErrorHandlerOptions): ErrorHandler {
+  return (error, request, reply) => handleError(error, request, reply, dependencyRetryAfterSeconds)
+}
+
+function handleError(
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  dependencyRetryAfterSeconds: number,
+): ErrorBody {
   const requestId = request.id
   if (error.validation) {
     const details = error.validation.map((e) => ({
@@ -42,9 +60,14 @@ export function errorHandler(error: FastifyError, request: FastifyRequest, reply
     }
   }
 
-  const status =
-    error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500
+  const outage = isDependencyOutage(error)
+  const status = outage
+    ? 503
+    : error.statusCode && error.statusCode >= 400 && error.statusCode < 600
+      ? error.statusCode
+      : 500
   reply.code(status)
+  if (outage && !reply.hasHeader('retry-after')) reply.header('retry-after', dependencyRetryAfterSeconds)
   if (status < 500) {
     request.log.info({ code: error.code, message: error.message, statusCode: status }, 'request rejected')
     return {
@@ -68,7 +91,13 @@ export function errorHandler(error: FastifyError, request: FastifyRequest, reply
   const ownCode = error.code?.startsWith('AGENTSRE_') ? error.code : undefined
   return {
     statusCode: status,
-    code: ownCode ?? (status === 503 ? 'AGENTSRE_UNAVAILABLE' : 'AGENTSRE_INTERNAL'),
+    code:
+      ownCode ??
+      (outage
+        ? 'AGENTSRE_DEPENDENCY_UNAVAILABLE'
+        : status === 503
+          ? 'AGENTSRE_UNAVAILABLE'
+          : 'AGENTSRE_INTERNAL'),
     error: STATUS_CODES[status] ?? 'Server Error',
     message:
       status === 503

@@ -1,9 +1,12 @@
 import type { FastifyReply } from 'fastify'
+import type { RouteInfo } from './RouteInfo.ts'
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** One id per alert episode / business flow: `X-Correlation-ID` or the `correlationid` extension. */
     correlationId: string
+    /** Per-route facts for the kit's hooks; read it through `routeInfo(request)`. */
+    kitRoute: RouteInfo | null
   }
   interface FastifyContextConfig {
     /** `false` keeps the route out of the access log (probes, scrapes). */

@@ -2,9 +2,10 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { collectDefaultMetrics, Histogram, type Registry } from 'prom-client'
 import { unsheddableRouteConfig } from './ProbeRoute.ts'
+import { routeInfo } from './RouteInfo.ts'
 
+export { UNMATCHED_ROUTE } from './RouteInfo.ts'
 export const HTTP_DURATION_METRIC = 'agentsre_http_request_duration_seconds'
-export const UNMATCHED_ROUTE = 'unmatched'
 
 export interface MetricsOptions {
   registry: Registry
@@ -42,18 +43,22 @@ export const metricsPlugin = fp(
     if (!registry.getSingleMetric('process_cpu_user_seconds_total'))
       collectDefaultMetrics({ register: registry })
     const duration = requestDuration(registry)
-    // Label hashing per request is measurable at high rates; a child per label set is reused.
-    const series = new Map<string, { observe(value: number): void }>()
 
+    // Label hashing per request is measurable at high rates: each (route, method, status class)
+    // child is made once and kept on the route's info.
     app.addHook('onResponse', (request, reply, done) => {
-      if (request.routeOptions.config.metrics !== false) {
-        const route = request.routeOptions.url ?? UNMATCHED_ROUTE
-        const cls = statusClass(reply.statusCode)
-        const key = `${request.method} ${cls} ${route}`
-        let child = series.get(key)
+      const info = routeInfo(request)
+      if (info.metrics) {
+        const digit = Math.floor(reply.statusCode / 100)
+        let byClass = info.series[request.method]
+        if (!byClass) {
+          byClass = []
+          info.series[request.method] = byClass
+        }
+        let child = byClass[digit]
         if (!child) {
-          child = duration.labels(request.method, route, cls)
-          series.set(key, child)
+          child = duration.labels(request.method, info.route, statusClass(reply.statusCode))
+          byClass[digit] = child
         }
         child.observe(reply.elapsedTime / 1000)
       }

@@ -33,6 +33,7 @@ export const ServiceConfigSchema = Type.Object({
   PRESSURE_MAX_EVENT_LOOP_UTILIZATION: Type.Number({ minimum: 0, maximum: 1, default: 0 }),
   PRESSURE_MAX_HEAP_USED_BYTES: Type.Integer({ minimum: 0, default: 0 }),
   PRESSURE_RETRY_AFTER_S: Type.Integer({ minimum: 1, default: 10 }),
+  DEPENDENCY_RETRY_AFTER_S: Type.Integer({ minimum: 1, default: 5 }),
   RATE_LIMIT_MAX: Type.Integer({ minimum: 1, default: 100 }),
   RATE_LIMIT_WINDOW_MS: Type.Integer({ minimum: 1, default: 60_000 }),
   CLOUDEVENT_DEDUP_TTL_MS: Type.Integer({ minimum: 1, default: 86_400_000 }),

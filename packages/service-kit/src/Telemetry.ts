@@ -27,15 +27,30 @@ export function startTelemetry({ serviceName, env = process.env }: TelemetryOpti
     traceExporter: new OTLPTraceExporter(),
     // Without OTEL_TRACES_SAMPLER: follow the caller's decision, and start a trace for 10% of
     // the rest; recording every request costs more than the service's own work on fast routes.
-    ...(!env.OTEL_TRACES_SAMPLER && {
-      sampler: new tracing.ParentBasedSampler({
-        root: new tracing.TraceIdRatioBasedSampler(DEFAULT_SAMPLE_RATIO),
-      }),
-    }),
-    instrumentations: [new FastifyOtelInstrumentation({ registerOnInitialization: true })],
+    ...(!env.OTEL_TRACES_SAMPLER && { sampler: defaultSampler() }),
+    instrumentations: [fastifyInstrumentation()],
   })
   sdk.start()
   return true
+}
+
+/** Parent-based: a caller's sampled flag wins; new traces are started for `ratio` of requests. */
+export function defaultSampler(ratio = DEFAULT_SAMPLE_RATIO): tracing.Sampler {
+  return new tracing.ParentBasedSampler({ root: new tracing.TraceIdRatioBasedSampler(ratio) })
+}
+
+/**
+ * `@fastify/otel`, attached to every Fastify instance created after it is enabled, with one span
+ * per request (route, method, status). Per-hook and handler child spans cost a span, a context
+ * switch and ids on every hook of every request, sampled or not, and tell nothing the request
+ * span does not; the CloudEvent receiver adds its own `process <type>` span.
+ */
+export function fastifyInstrumentation(): FastifyOtelInstrumentation {
+  return new FastifyOtelInstrumentation({
+    registerOnInitialization: true,
+    instrumentHooks: false,
+    instrumentHandler: false,
+  })
 }
 
 /** Flushes and stops the SDK (after the server closed, so the last spans are exported). */

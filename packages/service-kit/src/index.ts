@@ -4,6 +4,7 @@ export { ConfigError, isConfigError, loadConfig } from './Config.ts'
 export { CORRELATION_HEADER, REQUEST_ID_HEADER } from './Correlation.ts'
 export type { ServiceInstance, ServiceOptions } from './CreateService.ts'
 export { createService } from './CreateService.ts'
+export { isDependencyOutage } from './DependencyOutage.ts'
 export type { ErrorBody } from './ErrorHandler.ts'
 export {
   DependencyUnavailableError,
@@ -19,7 +20,7 @@ export {
 export type { CheckOutcome, ReadinessCheck } from './Health.ts'
 export type { KitCache } from './KitCache.ts'
 export type { Logger, LoggerOptions } from './Logger.ts'
-export { createLogger } from './Logger.ts'
+export { createLogger, logDestination } from './Logger.ts'
 export { HTTP_DURATION_METRIC, UNMATCHED_ROUTE } from './Metrics.ts'
 export { probeRouteConfig } from './ProbeRoute.ts'
 export { cacheRateLimitStore } from './RateLimitStore.ts'

@@ -1,7 +1,12 @@
-import { openCache } from '@agent-sre/store'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { openCache, StoreUnavailableError } from '@agent-sre/store'
 import { Type } from '@sinclair/typebox'
+import pino from 'pino'
+import { Registry } from 'prom-client'
 import { afterEach, describe, expect, it } from 'vitest'
-import type { ServiceInstance } from '../src/CreateService.ts'
+import { createService, type ServiceInstance } from '../src/CreateService.ts'
 import { DependencyUnavailableError } from '../src/Errors.ts'
 import { buildTestService } from './helpers.ts'
 
@@ -68,7 +73,53 @@ describe('logging', () => {
     await app.inject({ url: '/healthz' })
     const access = built.logs.lines().filter((l) => l.msg === 'request completed')
     expect(access).toHaveLength(1)
-    expect(access[0]).toMatchObject({ route: '/x', res: { statusCode: 200 } })
+    expect(access[0]).toMatchObject({
+      method: 'GET',
+      url: '/x',
+      route: '/x',
+      statusCode: 200,
+      reqId: expect.any(String),
+      correlationId: expect.any(String),
+      service: 'test-svc',
+      revision: 'test-svc-00001',
+      responseTime: expect.any(Number),
+    })
+  })
+
+  it('writes no access line below its level, and still logs errors', async () => {
+    const built = buildTestService({
+      config: { LOG_LEVEL: 'warn' },
+      routes: async (r) => {
+        r.get('/x', async () => 'x')
+        r.get('/boom', async () => {
+          throw new Error('boom')
+        })
+      },
+    })
+    app = built.app
+    await app.inject({ url: '/x' })
+    await app.inject({ url: '/boom' })
+    expect(built.logs.lines().map((l) => l.msg)).toEqual(['request failed'])
+  })
+
+  it('buffered log lines reach the file when the app closes (regression: lost on shutdown)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'service-kit-log-'))
+    const file = join(dir, 'app.log')
+    // Holds up to 16 000 bytes before writing: only the close-time flush can write these lines.
+    const destination = pino.destination({ dest: file, sync: false, minLength: 16_000 })
+    app = createService({
+      name: 'flush-svc',
+      registry: new Registry(),
+      logDestination: destination,
+      routes: async (r) => void r.get('/x', async () => 'x'),
+    })
+    await app.ready()
+    for (let i = 0; i < 30; i++) await app.inject({ url: '/x' })
+    await app.close()
+    app = undefined
+    const lines = (await readFile(file, 'utf8')).trim().split('\n')
+    expect(lines.filter((l) => l.includes('"request completed"'))).toHaveLength(30)
+    await rm(dir, { recursive: true, force: true })
   })
 })
 
@@ -234,8 +285,58 @@ describe('errors', () => {
     app = buildTestService({ routes }).app
     const response = await app.inject({ url: '/db-down' })
     expect(response.statusCode).toBe(503)
+    expect(response.headers['retry-after']).toBe('5')
     expect(response.json()).toMatchObject({ code: 'AGENTSRE_DEPENDENCY_UNAVAILABLE' })
     expect(response.body).not.toContain('database')
+  })
+
+  it('store unavailability and pg/Redis connection errors are 503 with Retry-After, not 500', async () => {
+    const outages: Record<string, () => Error> = {
+      store: () => new StoreUnavailableError('postgres', 'no answer within 2000 ms'),
+      refused: () => Object.assign(new Error('connect ECONNREFUSED 10.0.0.5:5432'), { code: 'ECONNREFUSED' }),
+      'pg-terminated': () => new Error('Connection terminated unexpectedly'),
+      'pg-shutdown': () =>
+        Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }),
+      'pg-pool': () => new Error('timeout exceeded when trying to connect'),
+      'redis-closed': () => new Error('Connection is closed.'),
+      'redis-retries': () =>
+        Object.assign(new Error('Reached the max retries per request limit'), {
+          name: 'MaxRetriesPerRequestError',
+        }),
+      wrapped: () =>
+        new Error('loading alerts failed', { cause: Object.assign(new Error('x'), { code: 'ETIMEDOUT' }) }),
+    }
+    const built = buildTestService({
+      config: { DEPENDENCY_RETRY_AFTER_S: 3 },
+      routes: async (r) => {
+        r.get('/outage/:kind', async (request) => {
+          throw outages[(request.params as { kind: string }).kind]!()
+        })
+        r.get('/bug', async () => {
+          throw Object.assign(new Error('duplicate key value violates unique constraint'), { code: '23505' })
+        })
+      },
+    })
+    app = built.app
+    for (const kind of Object.keys(outages)) {
+      const response = await app.inject({ url: `/outage/${kind}` })
+      expect({ kind, status: response.statusCode, retryAfter: response.headers['retry-after'] }).toEqual({
+        kind,
+        status: 503,
+        retryAfter: '3',
+      })
+      expect(response.json()).toMatchObject({
+        code: 'AGENTSRE_DEPENDENCY_UNAVAILABLE',
+        message: 'Service temporarily unavailable, retry later',
+      })
+      expect(response.body).not.toContain('10.0.0.5')
+    }
+    const bug = await app.inject({ url: '/bug' })
+    expect(bug.statusCode).toBe(500)
+    expect(bug.headers['retry-after']).toBeUndefined()
+    expect(built.logs.lines().filter((l) => l.msg === 'service unavailable')).toHaveLength(
+      Object.keys(outages).length,
+    )
   })
 
   it('an unknown route is a 404 naming it', async () => {

@@ -1,22 +1,26 @@
 // The same route served by createService + runServer: info-level access log to a file, RED
 // metrics, tracing exported over OTLP/HTTP to the bench's sink (OTEL_EXPORTER_OTLP_ENDPOINT).
 import type { AddressInfo } from 'node:net'
-import pino from 'pino'
-import { createService, loadConfig, runServer, ServiceConfigSchema, startTelemetry } from '../../src/index.ts'
+import {
+  createService,
+  loadConfig,
+  logDestination,
+  runServer,
+  ServiceConfigSchema,
+  startTelemetry,
+} from '../../src/index.ts'
 import { itemRoute } from './route.ts'
 
 const tracing = startTelemetry({ serviceName: 'bench-kit' })
-const logDestination = pino.destination({
-  dest: process.env.BENCH_LOG_FILE ?? '/dev/null',
-  sync: false,
-  minLength: Number(process.env.BENCH_LOG_BUFFER ?? 0),
-})
+const config = loadConfig(ServiceConfigSchema)
+// The kit's own (asynchronous) destination, to a file instead of stdout.
+const destination = logDestination(process.env.BENCH_LOG_FILE ?? '/dev/null')
 const app = await runServer({
   build: () =>
     createService({
       name: 'bench-kit',
-      config: loadConfig(ServiceConfigSchema),
-      logDestination,
+      config,
+      logDestination: destination,
       routes: async (routes) => {
         routes.get('/items/:id', itemRoute.options, itemRoute.handler)
       },
