@@ -1,4 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { createEmitter } from '@agent-sre/events'
+import { policyFor } from '@agent-sre/resilience'
 import { Registry } from 'prom-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { experimentBody, flagBody, testApp } from '../helpers.ts'
@@ -15,11 +19,25 @@ const HEADER = `# Metric families experiments exports ("<name> <type>", as the "
 
 describe('charts/experiments/exported-metrics.txt', () => {
   let ctx: Awaited<ReturnType<typeof testApp>>
+  let sink: Server
   beforeAll(async () => {
-    ctx = await testApp({ registry: new Registry(), emit: async () => {} })
+    // A broker ingress stand-in, so exposures go through the production emitter and its
+    // resilience policy (whose metrics are part of what /metrics exports when K_SINK is set).
+    sink = createServer((req, res) => {
+      req.resume()
+      req.on('end', () => res.writeHead(202).end())
+    })
+    await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve))
+    const registry = new Registry()
+    const emitter = createEmitter({
+      sinkUrl: `http://127.0.0.1:${(sink.address() as AddressInfo).port}/`,
+      policy: policyFor('event-sink', undefined, { registry }),
+    })
+    ctx = await testApp({ registry, emit: (event) => emitter.emit(event) })
   })
   afterAll(async () => {
     await ctx?.app.close()
+    await new Promise((resolve) => sink?.close(resolve))
   })
 
   it('lists exactly the metric families of GET /metrics', async () => {
