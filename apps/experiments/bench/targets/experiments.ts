@@ -12,17 +12,21 @@ const app = await runServer({
   port: 0,
   host: '127.0.0.1',
   drainDelayMs: 0,
-  build: async () =>
-    buildApp({
+  build: async () => {
+    // One fixed schema, emptied on start, so repeated runs against a shared Postgres leave nothing behind.
+    const db = await openDatabase({
+      url: process.env.DATABASE_URL,
+      schema: 'experiments_bench',
+      migrationsDir: fileURLToPath(new URL('../../migrations', import.meta.url)),
+    })
+    await db.query('truncate experiments, flags, audit_log, assignments')
+    return buildApp({
       config: loadConfig(ExperimentsConfigSchema),
-      db: await openDatabase({
-        url: process.env.DATABASE_URL,
-        schema: `bench_${Date.now().toString(36)}`,
-        migrationsDir: fileURLToPath(new URL('../../migrations', import.meta.url)),
-      }),
+      db,
       cache: openCache({ url: process.env.REDIS_URL, keyPrefix: `bench-${Date.now()}-` }),
       logDestination: pino.destination({ dest: process.env.BENCH_LOG_FILE ?? '/dev/null', sync: false }),
-    }),
+    })
+  },
 })
 const seed = [
   {
