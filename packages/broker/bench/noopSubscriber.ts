@@ -22,6 +22,7 @@ process.on('message', (message: string) => {
     latencies = []
   } else if (message === 'stop') {
     server.close()
+    server.closeAllConnections()
     process.disconnect()
   }
 })

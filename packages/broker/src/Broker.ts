@@ -10,6 +10,7 @@ import { MemoryBackend, type MemoryBackendOptions } from './backends/MemoryBacke
 import { Dispatcher } from './Dispatcher.ts'
 import type { Destination } from './domain/DeliveryPolicy.ts'
 import type { TriggerDefinition } from './domain/TriggerDefinition.ts'
+import { type Envelope, envelopeOf } from './Envelope.ts'
 import { ingressPlugin } from './Ingress.ts'
 import type { BrokerLogger } from './Logger.ts'
 import { createBrokerMetrics } from './Metrics.ts'
@@ -90,17 +91,17 @@ export function createBroker(options: BrokerOptions): Broker {
     return joinUrl(base, destination.path)
   }
 
-  const publish = async (broker: string, event: AnyCloudEvent): Promise<void> => {
+  const publishEnvelope = async (broker: string, envelope: Envelope): Promise<void> => {
     if (!known.has(broker))
       throw new BackendUnavailableError('unavailable', `no broker ${namespace}/${broker}`)
-    await backend.publish(broker, event)
-    metrics.ingested(broker, event.type)
+    await backend.publish(broker, envelope)
+    metrics.ingested(broker, envelope.event.type)
   }
 
   const dispatcher = new Dispatcher({
     namespace,
     sender,
-    publishReply: publish,
+    publishReply: publishEnvelope,
     metrics,
     logger,
     signal: abort.signal,
@@ -114,10 +115,10 @@ export function createBroker(options: BrokerOptions): Broker {
       namespace,
       maxEventBytes,
       hasBroker: (broker) => known.has(broker),
-      publish,
+      publish: publishEnvelope,
       rejected: (broker, reason) => metrics.rejected(broker, reason),
     }),
-    publish,
+    publish: (broker, event) => publishEnvelope(broker, envelopeOf(event)),
     async start() {
       const routes: Route[] = options.triggers.map((trigger) => ({
         name: trigger.name,
@@ -130,8 +131,8 @@ export function createBroker(options: BrokerOptions): Broker {
           deadLetterUrl: resolve(trigger.delivery.deadLetterSink, trigger.name),
         }),
       }))
-      await backend.start(routes, async (route, event, ingestedAt) => {
-        await dispatcher.dispatch(route, event, ingestedAt)
+      await backend.start(routes, async (route, envelope, ingestedAt) => {
+        await dispatcher.dispatch(route, envelope, ingestedAt)
       })
       logger.info({ backend: backend.kind, namespace, brokers, triggers: routes.length }, 'broker started')
     },

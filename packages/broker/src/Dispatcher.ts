@@ -1,15 +1,16 @@
-import { type AnyCloudEvent, isInvalidEventError, parseHttpEvent, toBinaryHttp } from '@agent-sre/events'
+import { type AnyCloudEvent, isInvalidEventError, parseHttpEvent } from '@agent-sre/events'
 import { type HttpResponse, type HttpSender, TransportError } from './adapters/HttpSender.ts'
 import { TTL_EXTENSION, ttlForReply, ttlOnIngress } from './domain/BrokerTtl.ts'
 import { type DeliveryFailure, deadLetterExtensions } from './domain/DeadLetter.ts'
 import { backoffDelay, type DeliveryPolicy } from './domain/DeliveryPolicy.ts'
 import { isRetriableStatus, isSuccessStatus } from './domain/RetryClassification.ts'
+import { type Envelope, envelopeOf } from './Envelope.ts'
 import type { BrokerLogger } from './Logger.ts'
 import type { BrokerMetrics, DeliveryOutcome } from './Metrics.ts'
 import type { Route } from './Route.ts'
 
 /** Hands a reply back to the broker it came from; throws when the backend cannot take it. */
-export type ReplyPublisher = (broker: string, event: AnyCloudEvent) => Promise<void>
+export type ReplyPublisher = (broker: string, envelope: Envelope) => Promise<void>
 
 type Attempt =
   | { readonly kind: 'success'; readonly reply?: AnyCloudEvent }
@@ -59,16 +60,14 @@ export class Dispatcher {
     this.#options = options
   }
 
-  async dispatch(route: Route, event: AnyCloudEvent, ingestedAt: number): Promise<DeliveryOutcome> {
+  async dispatch(route: Route, envelope: Envelope, ingestedAt: number): Promise<DeliveryOutcome> {
     const { metrics, logger } = this.#options
+    const { event } = envelope
     const ttl = ttlOnIngress(event[TTL_EXTENSION])
-    const message = toBinaryHttp(event)
-    // The hop budget is the broker's business: Knative strips it before the subscriber sees it.
-    delete message.headers[`ce-${TTL_EXTENSION}`]
-    const headers = { ...message.headers, prefer: 'reply', 'kn-namespace': this.#options.namespace }
+    const headers = { ...envelope.headers, prefer: 'reply', 'kn-namespace': this.#options.namespace }
 
     const result = await this.#withRetries(route.delivery, route.subscriberUrl, async (attempt) => {
-      let outcome = await this.#attempt(route.subscriberUrl, headers, message.body, route.delivery.timeoutMs)
+      let outcome = await this.#attempt(route.subscriberUrl, headers, envelope.body, route.delivery.timeoutMs)
       if (
         outcome.kind === 'success' &&
         outcome.reply &&
@@ -155,7 +154,10 @@ export class Dispatcher {
       return true
     }
     try {
-      await this.#options.publishReply(route.broker, reply.cloneWith({ [TTL_EXTENSION]: next }, false))
+      await this.#options.publishReply(
+        route.broker,
+        envelopeOf(reply.cloneWith({ [TTL_EXTENSION]: next }, false)),
+      )
       return true
     } catch (error) {
       if (this.#options.signal.aborted) throw error
@@ -178,8 +180,7 @@ export class Dispatcher {
       )
       return 'dropped'
     }
-    const message = toBinaryHttp(event.cloneWith(deadLetterExtensions(failure), false))
-    delete message.headers[`ce-${TTL_EXTENSION}`]
+    const message = envelopeOf(event.cloneWith(deadLetterExtensions(failure), false))
     const headers = { ...message.headers, 'kn-namespace': this.#options.namespace }
     const result = await this.#withRetries(route.delivery, sink, async () => {
       const attempt = await this.#attempt(sink, headers, message.body, route.delivery.timeoutMs)

@@ -2,13 +2,14 @@ import { STATUS_CODES } from 'node:http'
 import { isInvalidEventError, parseHttpEvent } from '@agent-sre/events'
 import type { FastifyError, FastifyPluginAsync, FastifyReply } from 'fastify'
 import { isBackendUnavailableError } from './backends/Backend.ts'
+import { type Envelope, envelopeFromHttp } from './Envelope.ts'
 import type { IngressRejection } from './Metrics.ts'
 
 export interface IngressTarget {
   readonly namespace: string
   readonly maxEventBytes: number
   hasBroker(broker: string): boolean
-  publish(broker: string, event: ReturnType<typeof parseHttpEvent>): Promise<void>
+  publish(broker: string, envelope: Envelope): Promise<void>
   rejected(broker: string, reason: IngressRejection): void
 }
 
@@ -57,19 +58,18 @@ export function ingressPlugin(target: IngressTarget): FastifyPluginAsync {
         target.rejected(broker, 'unknown_broker')
         return refuse(reply, 404, 'AGENTSRE_BROKER_NOT_FOUND', `no broker ${target.namespace}/${broker}`)
       }
-      let event: ReturnType<typeof parseHttpEvent>
+      const wireHeaders = headers as Parameters<typeof parseHttpEvent>[0]
+      let envelope: Envelope
       try {
-        event = parseHttpEvent(
-          headers as Parameters<typeof parseHttpEvent>[0],
-          (body as Buffer | undefined) ?? null,
-        )
+        const event = parseHttpEvent(wireHeaders, (body as Buffer | undefined) ?? null)
+        envelope = envelopeFromHttp(event, wireHeaders, body)
       } catch (error) {
         if (!isInvalidEventError(error)) throw error
         target.rejected(broker, 'invalid')
         return refuse(reply, 400, 'AGENTSRE_INVALID_EVENT', error.reason)
       }
       try {
-        await target.publish(broker, event)
+        await target.publish(broker, envelope)
       } catch (error) {
         if (!isBackendUnavailableError(error)) throw error
         target.rejected(broker, error.reason)

@@ -1,15 +1,15 @@
-import type { AnyCloudEvent } from '@agent-sre/events'
+import type { Envelope } from '../Envelope.ts'
 import type { Route } from '../Route.ts'
 
 /** Delivers one event to one route; rejects only when the broker is closing. */
-export type Deliver = (route: Route, event: AnyCloudEvent, ingestedAt: number) => Promise<void>
+export type Deliver = (route: Route, envelope: Envelope, ingestedAt: number) => Promise<void>
 
 /** Where a broker stores events between ingress and delivery. */
 export interface BrokerBackend {
   readonly kind: 'memory' | 'kafka'
   start(routes: readonly Route[], deliver: Deliver): Promise<void>
   /** Resolves once the event is stored for every matching trigger; throws BackendUnavailableError. */
-  publish(broker: string, event: AnyCloudEvent): Promise<void>
+  publish(broker: string, envelope: Envelope): Promise<void>
   /** Throws when the backend cannot currently store or deliver events (readiness). */
   check(): Promise<void>
   /** Stops consuming; waits for in-flight deliveries (the broker aborts them after its grace period). */

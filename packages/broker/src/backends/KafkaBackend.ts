@@ -1,6 +1,7 @@
-import { type AnyCloudEvent, fromKafkaMessage, isInvalidEventError, toKafkaMessage } from '@agent-sre/events'
+import { fromKafkaMessage, isInvalidEventError, type KafkaEventMessage } from '@agent-sre/events'
 import { type Admin, type Consumer, Kafka, type KafkaMessage, logLevel, type Producer } from 'kafkajs'
 import { brokerTopic, triggerConsumerGroup } from '../domain/Names.ts'
+import { type Envelope, envelopeFromKafka, toKafkaRecord } from '../Envelope.ts'
 import { attributesOf } from '../EventAttributes.ts'
 import { LaneQueue } from '../LaneQueue.ts'
 import type { BrokerLogger } from '../Logger.ts'
@@ -26,7 +27,7 @@ export interface KafkaBackendOptions {
 
 interface Pending {
   readonly topic: string
-  readonly message: ReturnType<typeof toKafkaMessage>
+  readonly message: KafkaEventMessage
   readonly resolve: () => void
   readonly reject: (error: unknown) => void
 }
@@ -123,17 +124,25 @@ export class KafkaBackend implements BrokerBackend {
       partitionsConsumedConcurrently: this.#options.partitions,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         const queue = new LaneQueue<KafkaMessage>(this.#options.concurrency, async (message) => {
-          const event = this.#decode(route, batch.partition, message)
-          if (event && route.filter(attributesOf(event)))
-            await deliver(route, event, Number(message.timestamp))
-          await heartbeat().catch(() => undefined)
+          const envelope = this.#decode(route, batch.partition, message)
+          if (envelope && route.filter(attributesOf(envelope.event)))
+            await deliver(route, envelope, Number(message.timestamp))
         })
         for (const message of batch.messages) {
           if (!isRunning() || isStale()) break
           queue.push(message, route.ordered && message.key ? message.key.toString() : undefined)
         }
-        // Throws when a delivery was aborted by close: the batch stays uncommitted and is redelivered.
-        await queue.drain()
+        // Slow deliveries (retries, backoff) must not cost the group membership: heartbeat on a
+        // timer while the batch runs rather than once per record.
+        const beat = setInterval(() => {
+          heartbeat().catch(() => undefined)
+        }, this.#options.heartbeatIntervalMs)
+        try {
+          // Throws when a delivery was aborted by close: the batch stays uncommitted and is redelivered.
+          await queue.drain()
+        } finally {
+          clearInterval(beat)
+        }
         if (!isRunning() || isStale() || batch.messages.length === 0) return
         // resolveOffset moves kafkajs' fetch position; the commit makes it survive a restart.
         resolveOffset(batch.lastOffset())
@@ -147,9 +156,9 @@ export class KafkaBackend implements BrokerBackend {
     })
   }
 
-  #decode(route: Route, partition: number, message: KafkaMessage): AnyCloudEvent | undefined {
+  #decode(route: Route, partition: number, message: KafkaMessage): Envelope | undefined {
     try {
-      return fromKafkaMessage(message)
+      return envelopeFromKafka(fromKafkaMessage(message), message)
     } catch (error) {
       if (!isInvalidEventError(error)) throw error
       // Someone else wrote a non-CloudEvent record to the topic: skip it, loudly.
@@ -161,7 +170,7 @@ export class KafkaBackend implements BrokerBackend {
     }
   }
 
-  publish(broker: string, event: AnyCloudEvent): Promise<void> {
+  publish(broker: string, envelope: Envelope): Promise<void> {
     if (this.#closed)
       return Promise.reject(new BackendUnavailableError('unavailable', 'broker is shutting down'))
     if (this.#pending.length + this.#inFlight >= this.#options.maxPendingEvents) {
@@ -175,7 +184,7 @@ export class KafkaBackend implements BrokerBackend {
     return new Promise((resolve, reject) => {
       this.#pending.push({
         topic: brokerTopic(this.#namespace, broker),
-        message: toKafkaMessage(event),
+        message: toKafkaRecord(envelope),
         resolve,
         reject,
       })

@@ -1,4 +1,4 @@
-import type { AnyCloudEvent } from '@agent-sre/events'
+import type { Envelope } from '../Envelope.ts'
 import { attributesOf, partitionKeyOf } from '../EventAttributes.ts'
 import { LaneQueue } from '../LaneQueue.ts'
 import type { BrokerLogger } from '../Logger.ts'
@@ -14,7 +14,7 @@ export interface MemoryBackendOptions {
 }
 
 interface Item {
-  readonly event: AnyCloudEvent
+  readonly envelope: Envelope
   readonly ingestedAt: number
 }
 
@@ -47,9 +47,9 @@ export class MemoryBackend implements BrokerBackend {
 
   async start(routes: readonly Route[], deliver: Deliver): Promise<void> {
     for (const route of routes) {
-      const queue: LaneQueue<Item> = new LaneQueue(this.#concurrency, async ({ event, ingestedAt }) => {
+      const queue: LaneQueue<Item> = new LaneQueue(this.#concurrency, async ({ envelope, ingestedAt }) => {
         try {
-          await deliver(route, event, ingestedAt)
+          await deliver(route, envelope, ingestedAt)
         } catch {
           // Only a closing broker aborts a delivery; the event dies with the process.
           this.#lost++
@@ -64,10 +64,11 @@ export class MemoryBackend implements BrokerBackend {
     }
   }
 
-  async publish(broker: string, event: AnyCloudEvent): Promise<void> {
+  async publish(broker: string, envelope: Envelope): Promise<void> {
     if (this.#closed) throw new BackendUnavailableError('unavailable', 'broker is shutting down')
     const subscriptions = this.#byBroker.get(broker)
     if (!subscriptions) return
+    const { event } = envelope
     const attributes = attributesOf(event)
     const matching = subscriptions.filter(({ route }) => route.filter(attributes))
     const full = matching.find(({ queue }) => queue.size >= this.#capacity)
@@ -77,7 +78,7 @@ export class MemoryBackend implements BrokerBackend {
         `queue of trigger ${full.route.name} is full (${this.#capacity} events)`,
       )
     }
-    const item: Item = { event, ingestedAt: Date.now() }
+    const item: Item = { envelope, ingestedAt: Date.now() }
     for (const { route, queue } of matching) {
       queue.push(item, route.ordered ? partitionKeyOf(event) : undefined)
       this.#metrics.queueDepth(route.name, queue.size)

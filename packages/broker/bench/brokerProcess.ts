@@ -1,0 +1,34 @@
+// The broker of the benchmark in its own process, behind its HTTP ingress (plain Fastify, no
+// request logging). Env: BENCH_BACKEND (memory | kafka), KAFKA_BROKERS, SUBSCRIBER_URL,
+// BENCH_NAMESPACE. Sends { port } once listening; closes on 'stop'.
+import Fastify from 'fastify'
+import { Registry } from 'prom-client'
+import { createBroker } from '../src/Broker.ts'
+import { parseTriggerValues } from '../src/domain/TriggerDefinition.ts'
+
+const silent = { info() {}, warn() {}, error() {}, debug() {}, child: () => silent }
+const kafka = process.env.BENCH_BACKEND === 'kafka'
+
+const broker = createBroker({
+  // The queue holds a whole run: the saturated phase measures delivery, not 503 retries.
+  backend: kafka
+    ? { kafka: { brokers: process.env.KAFKA_BROKERS!.split(',') } }
+    : { memory: { queueCapacity: 1_000_000 } },
+  namespace: process.env.BENCH_NAMESPACE!,
+  triggers: parseTriggerValues({ triggers: [{ name: 'bench' }] }, 'noop'),
+  resolveSubscriber: () => process.env.SUBSCRIBER_URL,
+  registry: new Registry(),
+  logger: silent,
+})
+await broker.start()
+const app = Fastify({ logger: false, keepAliveTimeout: 30_000 })
+await app.register(broker.ingress)
+await app.listen({ port: 0, host: '127.0.0.1' })
+const address = app.server.address()
+process.send!({ port: typeof address === 'object' && address ? address.port : 0 })
+process.on('message', async (message: string) => {
+  if (message !== 'stop') return
+  await app.close()
+  await broker.close()
+  process.disconnect()
+})
