@@ -13,3 +13,5 @@ export type { CompiledFlag, FlagConfig, FlagEvaluation, Reason } from './domain/
 export { compileFlag } from './domain/flags.ts'
 export { murmur3 } from './domain/murmur3.ts'
 export type { EvaluationContext, Rule } from './domain/targeting.ts'
+export type { OpenAppOptions } from './open.ts'
+export { openApp } from './open.ts'
