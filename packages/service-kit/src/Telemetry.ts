@@ -41,8 +41,8 @@ export function defaultSampler(ratio = DEFAULT_SAMPLE_RATIO): tracing.Sampler {
 
 /**
  * `@fastify/otel`, attached to every Fastify instance created after it is enabled, with one span
- * per request (route, method, status). Per-hook and handler child spans cost a span, a context
- * switch and ids on every hook of every request, sampled or not, and tell nothing the request
+ * per request (route, method, status). Per-hook and handler child spans cost a span, ids and a
+ * `context.with` on every hook of every request, sampled or not, and tell nothing the request
  * span does not; the CloudEvent receiver adds its own `process <type>` span.
  */
 export function fastifyInstrumentation(): FastifyOtelInstrumentation {
