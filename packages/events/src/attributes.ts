@@ -181,6 +181,36 @@ export function structuredMode(contentType: string | undefined): boolean {
   return false
 }
 
+/**
+ * The context attributes of a binary-mode message: one per `<prefix><name>` header (HTTP `ce-`,
+ * Kafka `ce_`), and datacontenttype from the content type. `decode` maps a header's value to the
+ * attribute's (HTTP percent-decodes). Throws InvalidEventError when there is no specversion header
+ * (not a CloudEvent) or datacontenttype arrives as a header.
+ */
+export function binaryModeAttributes(
+  headers: ReadonlyMap<string, string>,
+  prefix: 'ce-' | 'ce_',
+  contentType: string | undefined,
+  decode: (header: string, value: string) => string = (_header, value) => value,
+): Record<string, unknown> {
+  if (!headers.has(`${prefix}specversion`)) {
+    throw invalid(
+      `not a CloudEvent: no ${prefix}specversion header (binary mode) and content type is not ${STRUCTURED_MEDIA_TYPE} (structured mode)`,
+    )
+  }
+  const attributes: Record<string, unknown> = {}
+  for (const [name, value] of headers) {
+    if (!name.startsWith(prefix)) continue
+    const attribute = name.slice(prefix.length)
+    if (attribute === 'datacontenttype') {
+      throw invalid(`binary mode carries datacontenttype in content-type, not ${prefix}datacontenttype`)
+    }
+    attributes[attribute] = decode(name, value)
+  }
+  if (contentType !== undefined) attributes.datacontenttype = contentType
+  return attributes
+}
+
 /** Decodes a structured-mode (application/cloudevents+json) body. */
 export function decodeStructured(body: Uint8Array | string | undefined): AnyCloudEvent {
   if (body === undefined || body.length === 0) throw invalid('structured mode with an empty body')

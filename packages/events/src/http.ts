@@ -2,6 +2,7 @@ import {
   type AnyCloudEvent,
   attributesOf,
   attributeToString,
+  binaryModeAttributes,
   buildEvent,
   decodeBinaryData,
   decodeStructured,
@@ -33,23 +34,7 @@ export function parseHttpEvent(headers: HttpHeaders, body: HttpBody): AnyCloudEv
   const lower = lowerCaseHeaders(headers)
   const contentType = lower.get('content-type')
   if (structuredMode(contentType)) return decodeStructured(rawBody(body))
-  if (!lower.has('ce-specversion')) {
-    throw new InvalidEventError(
-      'not a CloudEvent: no ce-specversion header (binary mode) and content type is not application/cloudevents+json (structured mode)',
-    )
-  }
-  const attributes: Record<string, unknown> = {}
-  for (const [name, value] of lower) {
-    if (!name.startsWith('ce-')) continue
-    const attribute = name.slice(3)
-    if (attribute === 'datacontenttype') {
-      throw new InvalidEventError(
-        'binary mode carries datacontenttype in Content-Type, not ce-datacontenttype',
-      )
-    }
-    attributes[attribute] = percentDecode(name, value)
-  }
-  if (contentType !== undefined) attributes.datacontenttype = contentType
+  const attributes = binaryModeAttributes(lower, 'ce-', contentType, percentDecode)
   const data =
     typeof body === 'object' && body !== null && !(body instanceof Uint8Array)
       ? body

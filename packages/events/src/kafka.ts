@@ -2,6 +2,7 @@ import {
   type AnyCloudEvent,
   attributesOf,
   attributeToString,
+  binaryModeAttributes,
   buildEvent,
   decodeBinaryData,
   decodeStructured,
@@ -54,23 +55,7 @@ export function fromKafkaMessage(message: KafkaRecord): AnyCloudEvent {
   const contentType = [...headers].find(([name]) => name.toLowerCase() === 'content-type')?.[1]
   const value = message.value ?? undefined
   if (structuredMode(contentType)) return decodeStructured(value)
-  if (!headers.has('ce_specversion')) {
-    throw new InvalidEventError(
-      'not a CloudEvent: no ce_specversion header (binary mode) and content type is not application/cloudevents+json (structured mode)',
-    )
-  }
-  const attributes: Record<string, unknown> = {}
-  for (const [name, header] of headers) {
-    if (!name.startsWith('ce_')) continue
-    const attribute = name.slice(3)
-    if (attribute === 'datacontenttype') {
-      throw new InvalidEventError(
-        'binary mode carries datacontenttype in content-type, not ce_datacontenttype',
-      )
-    }
-    attributes[attribute] = header
-  }
-  if (contentType !== undefined) attributes.datacontenttype = contentType
+  const attributes = binaryModeAttributes(headers, 'ce_', contentType)
   // The binding maps the key to partitionkey; an explicit header wins.
   if (attributes.partitionkey === undefined && message.key !== undefined && message.key !== null) {
     attributes.partitionkey = message.key.toString()

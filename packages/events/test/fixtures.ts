@@ -1,4 +1,4 @@
-import type { EventData, EventType } from '../src/index.ts'
+import { type EventData, type EventType, isInvalidEventError } from '../src/index.ts'
 
 const alert = {
   labels: { alertname: 'HighErrorRate', service: 'checkout', severity: 'critical' },
@@ -158,4 +158,15 @@ export const sampleData: { [T in EventType]: EventData<T> } = {
     fingerprint: alert.fingerprint,
   },
   'io.prometheus.alert.resolved': { labels: { alertname: 'Watchdog' } },
+}
+
+/** The reason of the InvalidEventError `fn` throws; fails the test if it throws nothing or another error. */
+export function reasonOf(fn: () => unknown): string {
+  try {
+    fn()
+  } catch (err) {
+    if (isInvalidEventError(err)) return err.reason
+    throw err
+  }
+  throw new Error('expected an InvalidEventError')
 }

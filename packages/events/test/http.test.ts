@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import {
-  InvalidEventError,
-  isInvalidEventError,
-  makeEvent,
-  parseHttpEvent,
-  toBinaryHttp,
-} from '../src/index.ts'
-import { sampleData } from './fixtures.ts'
+import { InvalidEventError, makeEvent, parseHttpEvent, toBinaryHttp } from '../src/index.ts'
+import { reasonOf, sampleData } from './fixtures.ts'
 
 const binaryHeaders = {
   'ce-specversion': '1.0',
@@ -29,16 +23,6 @@ const structured = {
   data: sampleData['agentsre.ticket.closed'],
 }
 const structuredHeaders = { 'content-type': 'application/cloudevents+json; charset=utf-8' }
-
-function reasonOf(fn: () => unknown): string {
-  try {
-    fn()
-  } catch (err) {
-    if (isInvalidEventError(err)) return err.reason
-    throw err
-  }
-  throw new Error('expected an InvalidEventError')
-}
 
 describe('parseHttpEvent, binary mode', () => {
   it('decodes attributes, extensions and JSON data, keeping time as sent', () => {
@@ -111,6 +95,12 @@ describe('parseHttpEvent, binary mode', () => {
     expect(reasonOf(() => parseHttpEvent({ 'content-type': 'application/json' }, body))).toMatch(
       /^not a CloudEvent: no ce-specversion header/,
     )
+  })
+
+  it('rejects datacontenttype sent as a ce- header (binary mode carries it in Content-Type)', () => {
+    expect(
+      reasonOf(() => parseHttpEvent({ ...binaryHeaders, 'ce-datacontenttype': 'application/json' }, body)),
+    ).toBe('binary mode carries datacontenttype in content-type, not ce-datacontenttype')
   })
 
   it('rejects invalid extension names', () => {

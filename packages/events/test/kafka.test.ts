@@ -1,18 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { fromKafkaMessage, isInvalidEventError, makeEvent, toKafkaMessage } from '../src/index.ts'
-import { sampleData } from './fixtures.ts'
+import { fromKafkaMessage, makeEvent, toKafkaMessage } from '../src/index.ts'
+import { reasonOf, sampleData } from './fixtures.ts'
 
 const exposure = sampleData['agentsre.experiment.exposure']
-
-function reasonOf(fn: () => unknown): string {
-  try {
-    fn()
-  } catch (err) {
-    if (isInvalidEventError(err)) return err.reason
-    throw err
-  }
-  throw new Error('expected an InvalidEventError')
-}
 
 describe('toKafkaMessage', () => {
   it('writes ce_ headers as strings, the partition key as record key and JSON data as the value', () => {
@@ -91,6 +81,14 @@ describe('fromKafkaMessage', () => {
     expect(reasonOf(() => fromKafkaMessage({ key: null, value, headers: {} }))).toMatch(
       /^not a CloudEvent: no ce_specversion header/,
     )
+  })
+
+  it('rejects datacontenttype sent as a ce_ header (binary mode carries it in content-type)', () => {
+    expect(
+      reasonOf(() =>
+        fromKafkaMessage({ value, headers: { ...headers, ce_datacontenttype: 'application/json' } }),
+      ),
+    ).toBe('binary mode carries datacontenttype in content-type, not ce_datacontenttype')
   })
 
   it('rejects a missing id and a bad time', () => {
