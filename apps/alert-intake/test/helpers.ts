@@ -26,7 +26,11 @@ export function recordingSink() {
   }
 }
 
-export async function testApp(env: Record<string, string> = {}, urls: { db?: string; redis?: string } = {}) {
+export async function testApp(
+  env: Record<string, string> = {},
+  urls: { db?: string; redis?: string } = {},
+  background = false,
+) {
   const config = loadConfig(AppConfigSchema, {
     LOG_LEVEL: 'silent',
     WEBHOOK_BEARER_TOKEN: TOKEN,
@@ -48,7 +52,7 @@ export async function testApp(env: Record<string, string> = {}, urls: { db?: str
     emitter: sink.emitter,
     registry,
     env: { WEBHOOK_BEARER_TOKEN: TOKEN, ...env },
-    background: false,
+    background,
   })
   await built.app.ready()
   return {
