@@ -10,7 +10,7 @@ import {
 import type { StoreLogger } from './Logger.ts'
 import { type MigrationFile, migrate } from './Migrations.ts'
 import { probe } from './StoreUnavailableError.ts'
-import { scopedQueryable } from './Transaction.ts'
+import { runScoped } from './Transaction.ts'
 
 type PGliteRunner = Pick<PGlite, 'query' | 'exec'>
 
@@ -56,14 +56,7 @@ export const openPGlite = async (options: PGliteDatabaseOptions): Promise<Databa
     schema,
     query: db.query,
     transaction: <T>(fn: (tx: Queryable) => Promise<T>) =>
-      pglite.transaction(async (raw) => {
-        const { tx, end } = scopedQueryable(session(raw))
-        try {
-          return await fn(tx)
-        } finally {
-          end()
-        }
-      }),
+      pglite.transaction((raw) => runScoped(session(raw), fn)),
     check: () => probe('pglite', checkTimeoutMs, () => pglite.query('select 1')),
     async close() {
       if (!pglite.closed) await pglite.close()

@@ -10,7 +10,7 @@ import {
 import { describeError, type StoreLogger } from './Logger.ts'
 import { type MigrationFile, migrate } from './Migrations.ts'
 import { probe } from './StoreUnavailableError.ts'
-import { scopedQueryable } from './Transaction.ts'
+import { runScoped } from './Transaction.ts'
 
 type Runner = Pick<pg.Pool | pg.PoolClient, 'query'>
 
@@ -113,15 +113,7 @@ export const openPostgres = async (options: PostgresDatabaseOptions): Promise<Da
     kind: 'postgres',
     schema,
     query: db.query,
-    transaction: <T>(fn: (tx: Queryable) => Promise<T>) =>
-      transaction(async (raw) => {
-        const { tx, end } = scopedQueryable(raw)
-        try {
-          return await fn(tx)
-        } finally {
-          end()
-        }
-      }),
+    transaction: <T>(fn: (tx: Queryable) => Promise<T>) => transaction((raw) => runScoped(raw, fn)),
     check: () => probe('postgres', checkTimeoutMs, () => pool.query('select 1')),
     close() {
       closed ??= pool.end()

@@ -1,20 +1,21 @@
 import type { Queryable } from './Database.ts'
 
 /**
- * A Queryable valid only while its transaction runs: a stray `tx.query` after commit would
- * silently run outside the transaction (or on a pooled connection someone else now holds).
+ * Runs a transaction's callback with a Queryable valid only while the callback runs: a stray
+ * `tx.query` after commit would silently run outside the transaction (or on a pooled connection
+ * someone else now holds). Both backends' `transaction` go through here.
  */
-export const scopedQueryable = (target: Queryable): { tx: Queryable; end: () => void } => {
+export const runScoped = async <T>(target: Queryable, fn: (tx: Queryable) => Promise<T>): Promise<T> => {
   let open = true
-  return {
-    tx: {
-      query(sql, params) {
-        if (!open) return Promise.reject(new Error('transaction already finished: use the database instead'))
-        return target.query(sql, params)
-      },
+  const tx: Queryable = {
+    query(sql, params) {
+      if (!open) return Promise.reject(new Error('transaction already finished: use the database instead'))
+      return target.query(sql, params)
     },
-    end: () => {
-      open = false
-    },
+  }
+  try {
+    return await fn(tx)
+  } finally {
+    open = false
   }
 }
