@@ -1,12 +1,12 @@
 import { fileURLToPath } from 'node:url'
 import { toBinaryHttp } from '@agent-sre/events'
+import { requireServiceEnv } from '@agent-sre/store/testing'
 import { Registry } from 'prom-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadTriggersFromCharts } from '../src/adapters/ChartTriggers.ts'
 import { type BackendOption, createBroker } from '../src/Broker.ts'
 import { createBrokerApp } from '../src/BrokerApp.ts'
 import { testEvent } from './helpers/events.ts'
-import { requireServiceEnv } from './helpers/services.ts'
 import { TestSubscriber } from './helpers/TestSubscriber.ts'
 
 const charts = fileURLToPath(new URL('./fixtures/charts', import.meta.url))

@@ -1,4 +1,4 @@
-import { requireServiceEnv } from '../helpers/services.ts'
+import { requireServiceEnv } from '@agent-sre/store/testing'
 import { conformanceSuite } from './conformanceSuite.ts'
 
 const brokers = requireServiceEnv('KAFKA_BROKERS')

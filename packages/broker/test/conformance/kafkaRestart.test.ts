@@ -2,11 +2,11 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
 import { toKafkaMessage } from '@agent-sre/events'
+import { requireServiceEnv } from '@agent-sre/store/testing'
 import { Kafka, logLevel } from 'kafkajs'
 import { afterEach, describe, expect, it } from 'vitest'
 import { brokerTopic } from '../../src/domain/Names.ts'
 import { testEvent } from '../helpers/events.ts'
-import { requireServiceEnv } from '../helpers/services.ts'
 import { TestSubscriber } from '../helpers/TestSubscriber.ts'
 
 const brokers = requireServiceEnv('KAFKA_BROKERS')
