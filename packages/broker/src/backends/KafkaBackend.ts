@@ -8,6 +8,7 @@ import type { BrokerLogger } from '../Logger.ts'
 import type { BrokerMetrics } from '../Metrics.ts'
 import type { Route } from '../Route.ts'
 import { BackendUnavailableError, type BrokerBackend, type Deliver } from './Backend.ts'
+import { OffsetCommitter } from './OffsetCommitter.ts'
 
 export interface KafkaBackendOptions {
   /** Bootstrap servers, e.g. `['127.0.0.1:19092']` (KAFKA_BROKERS split on commas). */
@@ -52,6 +53,7 @@ export class KafkaBackend implements BrokerBackend {
   #pending: Pending[] = []
   #inFlight = 0
   #flushScheduled = false
+  #producing = false
   #closed = false
 
   constructor(
@@ -118,6 +120,8 @@ export class KafkaBackend implements BrokerBackend {
     // A new trigger starts at the beginning of its broker's topic: nothing stored is skipped.
     await consumer.subscribe({ topic, fromBeginning: true })
     const lagByPartition = new Map<number, number>()
+    // Partitions run their batches concurrently: their commits share requests.
+    const committer = new OffsetCommitter((offsets) => consumer.commitOffsets(offsets))
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -147,7 +151,7 @@ export class KafkaBackend implements BrokerBackend {
         // resolveOffset moves kafkajs' fetch position; the commit makes it survive a restart.
         resolveOffset(batch.lastOffset())
         const next = (BigInt(batch.lastOffset()) + 1n).toString()
-        await consumer.commitOffsets([{ topic, partition: batch.partition, offset: next }])
+        await committer.commit({ topic, partition: batch.partition, offset: next })
         lagByPartition.set(batch.partition, Number(batch.offsetLag()))
         let lag = 0
         for (const value of lagByPartition.values()) lag += value
@@ -188,17 +192,23 @@ export class KafkaBackend implements BrokerBackend {
         resolve,
         reject,
       })
-      if (!this.#flushScheduled) {
-        this.#flushScheduled = true
-        setImmediate(() => this.#flush())
-      }
+      this.#scheduleFlush()
     })
   }
 
-  // Group commit: every event published in one turn of the event loop goes out in one produce
-  // request, and each publish resolves only once Kafka acknowledged it (acks=all).
+  // Group commit: one produce request at a time; events published while it is in flight wait
+  // and go out together in the next one, so under load each request carries many events and at
+  // rest an event waits one event-loop turn. Each publish resolves only once Kafka acknowledged
+  // it (acks=all).
+  #scheduleFlush(): void {
+    if (this.#flushScheduled || this.#producing || this.#pending.length === 0) return
+    this.#flushScheduled = true
+    setImmediate(() => this.#flush())
+  }
+
   async #flush(): Promise<void> {
     this.#flushScheduled = false
+    this.#producing = true
     const batch = this.#pending
     this.#pending = []
     this.#inFlight += batch.length
@@ -220,6 +230,8 @@ export class KafkaBackend implements BrokerBackend {
       for (const pending of batch) pending.reject(unavailable)
     } finally {
       this.#inFlight -= batch.length
+      this.#producing = false
+      this.#scheduleFlush()
     }
   }
 
