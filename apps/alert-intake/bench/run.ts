@@ -3,12 +3,15 @@
 // local broker on Kafka, next to bare Fastify taking the same bodies, same run, same machine.
 //   eval "$(bash scripts/services env)" && pnpm --filter @agent-sre/alert-intake bench
 //   pnpm --filter @agent-sre/alert-intake bench:smoke   (~2 s per target; embedded backends if unset)
-// BENCH_DURATION=<s> (default 10), BENCH_CONNECTIONS (default 50).
+// BENCH_DURATION=<s> (default 10), BENCH_CONNECTIONS (default 50), BENCH_SERVER_CPU=<n>: pin the
+// servers (bare Fastify, alert-intake) to CPU n; run the bench itself pinned elsewhere, e.g.
+//   BENCH_SERVER_CPU=0 taskset -c 1 pnpm --filter @agent-sre/alert-intake bench
 import { loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import {
   type BenchmarkResult,
   benchDurationSeconds,
+  processCpuSeconds,
   type RunningTarget,
   resultsTable,
   startTarget,
@@ -20,8 +23,12 @@ const ALERTS_PER_WEBHOOK = 10
 const TOKEN = 'bench-token-0123456789'
 const durationSeconds = benchDurationSeconds()
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50)
+const serverCpu = process.env.BENCH_SERVER_CPU ? Number(process.env.BENCH_SERVER_CPU) : undefined
+if (serverCpu !== undefined && !Number.isInteger(serverCpu))
+  throw new Error(`BENCH_SERVER_CPU must be a CPU number, got ${process.env.BENCH_SERVER_CPU}`)
 const target = (name: string) => fileURLToPath(new URL(`./targets/${name}.ts`, import.meta.url))
 const { DATABASE_URL, REDIS_URL, KAFKA_BROKERS } = process.env
+const loadAtStart = loadavg()[0] ?? Number.NaN
 const runId = `${process.pid}_${Date.now().toString(36)}`
 const schema = `alert_intake_bench_${runId}`
 
@@ -97,13 +104,33 @@ async function load(name: string, url: string, seconds: number): Promise<Benchma
   }
 }
 
-async function measure(name: string, running: RunningTarget): Promise<BenchmarkResult> {
-  await load(`${name} (warm-up)`, running.url, 1)
-  return load(name, running.url, durationSeconds)
+/** CPU seconds used so far by the PostgreSQL backends serving the target (its pool's connections). */
+type CpuProbe = () => Promise<number>
+
+interface Measured extends BenchmarkResult {
+  /** Target process CPU (user + system) per accepted alert, µs. */
+  nodeMicrosPerAlert: number
+  /** CPU of its PostgreSQL backends per accepted alert, µs (NaN without PostgreSQL). */
+  postgresMicrosPerAlert: number
 }
 
-const results: BenchmarkResult[] = []
-const bare = await startTarget(target('bare'))
+async function measure(name: string, running: RunningTarget, postgresCpu?: CpuProbe): Promise<Measured> {
+  await load(`${name} (warm-up)`, running.url, 1)
+  const node0 = running.cpuSeconds()
+  const pg0 = (await postgresCpu?.()) ?? Number.NaN
+  const result = await load(name, running.url, durationSeconds)
+  const alerts = result.requests * ALERTS_PER_WEBHOOK
+  const perAlert = (seconds: number) => Math.round((seconds * 1e6) / alerts)
+  return {
+    ...result,
+    cpuMicrosPerRequest: perAlert(running.cpuSeconds() - node0) * ALERTS_PER_WEBHOOK,
+    nodeMicrosPerAlert: perAlert(running.cpuSeconds() - node0),
+    postgresMicrosPerAlert: perAlert(((await postgresCpu?.()) ?? Number.NaN) - pg0),
+  }
+}
+
+const results: Measured[] = []
+const bare = await startTarget(target('bare'), {}, { cpu: serverCpu })
 try {
   results.push(await measure('bare fastify', bare))
 } finally {
@@ -116,17 +143,33 @@ let stored = Number.NaN
 // Without DATABASE_URL the target runs PGlite in its own process: nothing to observe from here.
 const db = DATABASE_URL ? await openDatabase({ url: DATABASE_URL, schema }) : undefined
 try {
-  const intake = await startTarget(target('intake'), {
-    LOG_LEVEL: 'warn',
-    WEBHOOK_BEARER_TOKEN: TOKEN,
-    DATABASE_SCHEMA: schema,
-    BROKER_URL: `${broker.url}/alert-intake-bench-${runId}/default`,
-    // Every alert of the bench is a new episode in a group already past any sane storm threshold:
-    // lift the guard so each one is written and published, the heaviest path.
-    STORM_MAX_PER_WINDOW: '1000000000',
-  })
+  const intake = await startTarget(
+    target('intake'),
+    {
+      LOG_LEVEL: 'warn',
+      WEBHOOK_BEARER_TOKEN: TOKEN,
+      DATABASE_SCHEMA: schema,
+      BROKER_URL: `${broker.url}/alert-intake-bench-${runId}/default`,
+      // Every alert of the bench is a new episode in a group already past any sane storm threshold:
+      // lift the guard so each one is written and published, the heaviest path.
+      STORM_MAX_PER_WINDOW: '1000000000',
+    },
+    { cpu: serverCpu },
+  )
+  // The target's pool connects with application_name = its schema (the bench's own connection too,
+  // idle during the load). Backends can come and go, so the total is taken over those alive at
+  // both samples: a backend that left between them is missed (the pool keeps them under load).
+  const postgresCpu: CpuProbe | undefined = db
+    ? async () => {
+        const { rows } = await db.query<{ pid: number }>(
+          'select pid from pg_stat_activity where application_name = $1 and pid <> pg_backend_pid()',
+          [schema],
+        )
+        return rows.reduce((sum, r) => sum + processCpuSeconds(r.pid), 0)
+      }
+    : undefined
   try {
-    results.push(await measure('alert-intake', intake))
+    results.push(await measure('alert-intake', intake, postgresCpu))
     if (db) {
       // The outbox after the load: how long until every event reached the broker (Kafka-acknowledged).
       const started = performance.now()
@@ -149,16 +192,20 @@ try {
   await db?.close()
 }
 
-const [base, intake] = results as [BenchmarkResult, BenchmarkResult]
+const [base, intake] = results as [Measured, Measured]
 const backends = [
   DATABASE_URL ? 'PostgreSQL' : 'PGlite',
   REDIS_URL ? 'Redis' : 'in-process cache',
   KAFKA_BROKERS ? 'broker on Kafka' : 'broker in memory',
 ].join(', ')
 process.stdout.write(
-  `\nload average (1 min) at the end: ${loadavg()[0]?.toFixed(1)}; POST /alertmanager, ${ALERTS_PER_WEBHOOK} new alerts per webhook, ${durationSeconds} s each, ${connections} connections, loopback; ${backends}\n\n`,
+  `\nload average (1 min) at the start ${loadAtStart.toFixed(1)}, at the end ${loadavg()[0]?.toFixed(1)}; POST /alertmanager, ${ALERTS_PER_WEBHOOK} new alerts per webhook, ${durationSeconds} s each, ${connections} connections, loopback; ${backends}\n\n`,
 )
 process.stdout.write(`${resultsTable(results, 'bare fastify')}\n\n`)
+process.stdout.write(
+  `CPU per alert: alert-intake node ${intake.nodeMicrosPerAlert} µs, its PostgreSQL backends ${intake.postgresMicrosPerAlert} µs; ` +
+    `bare Fastify ${base.nodeMicrosPerAlert} µs; servers ${serverCpu === undefined ? 'unpinned' : `pinned to CPU ${serverCpu}`}\n`,
+)
 process.stdout.write(
   `alert-intake: ${(intake.requestsPerSecond * ALERTS_PER_WEBHOOK).toLocaleString('en-US')} alerts/s accepted ` +
     `(goal ≥ 20,000, p99 < 50 ms); bare: ${(base.requestsPerSecond * ALERTS_PER_WEBHOOK).toLocaleString('en-US')} alerts/s; ` +
