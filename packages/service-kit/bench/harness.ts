@@ -151,12 +151,29 @@ export interface RunningTarget {
   stop(): Promise<void>
 }
 
+export interface TargetOptions {
+  /**
+   * Pin the target to this CPU (`taskset -c`), so that on a small machine the server and the
+   * load generator (pinned elsewhere) do not take turns on one core. Default: unpinned.
+   */
+  cpu?: number
+  /** Extra Node flags, e.g. `['--cpu-prof', '--cpu-prof-dir', dir]`. */
+  execArgv?: readonly string[]
+}
+
 /**
  * Starts a bench target in a child process (so it has its own event loop and heap). The target
  * listens on 127.0.0.1 port 0 and prints `listening <port>` on stdout.
  */
-export async function startTarget(file: string, env: Record<string, string> = {}): Promise<RunningTarget> {
-  const child = spawn(process.execPath, [file], {
+export async function startTarget(
+  file: string,
+  env: Record<string, string> = {},
+  { cpu, execArgv = [] }: TargetOptions = {},
+): Promise<RunningTarget> {
+  const node = [process.execPath, ...execArgv, file]
+  // taskset execs node, so the child's pid (and its /proc CPU time) is the server's.
+  const [command, ...args] = cpu === undefined ? node : ['taskset', '-c', String(cpu), ...node]
+  const child = spawn(command!, args, {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   })

@@ -20,6 +20,10 @@ const durationSeconds = benchDurationSeconds()
 const rounds = process.argv.includes('--smoke') ? 1 : Number(process.env.BENCH_ROUNDS ?? 3)
 if (!Number.isInteger(rounds) || rounds < 1)
   throw new Error(`BENCH_ROUNDS must be a positive integer, got ${process.env.BENCH_ROUNDS}`)
+// BENCH_SERVER_CPU=<n>: pin the targets to CPU n (run the bench itself pinned elsewhere).
+const serverCpu = process.env.BENCH_SERVER_CPU ? Number(process.env.BENCH_SERVER_CPU) : undefined
+if (serverCpu !== undefined && !Number.isInteger(serverCpu))
+  throw new Error(`BENCH_SERVER_CPU must be a CPU number, got ${process.env.BENCH_SERVER_CPU}`)
 const target = (name: string) => fileURLToPath(new URL(`./targets/${name}.ts`, import.meta.url))
 
 // Stands in for an OpenTelemetry collector: accepts OTLP/HTTP exports and counts them.
@@ -46,7 +50,7 @@ const runs = new Map<string, BenchmarkResult[]>(targets.map(([name]) => [name, [
 for (let round = 1; round <= rounds; round++) {
   const throughputs: number[] = []
   for (const [name, file, env] of targets) {
-    const running = await startTarget(target(file), env)
+    const running = await startTarget(target(file), env, { cpu: serverCpu })
     try {
       const result = await benchmark({
         name,
