@@ -9,7 +9,7 @@ import { CORRELATION_HEADER, correlationIdFor, REQUEST_ID_HEADER, requestIdFor }
 import { createErrorHandler, notFoundHandler } from './ErrorHandler.ts'
 import { healthPlugin, type ReadinessCheck } from './Health.ts'
 import type { KitCache } from './KitCache.ts'
-import { AccessLog, createLogger, flushLogger, type Logger } from './Logger.ts'
+import { AccessLog, createLogger, flushLogger, type Logger, requestChildLogger } from './Logger.ts'
 import { metricsPlugin } from './Metrics.ts'
 import { pressurePlugin } from './Pressure.ts'
 import { cacheRateLimitStore } from './RateLimitStore.ts'
@@ -78,7 +78,7 @@ export function createService(options: ServiceOptions): ServiceInstance {
     // Fastify makes `bindings` afresh for each request, so it is extended in place.
     childLoggerFactory: (parent, bindings, childOptions, req) => {
       bindings.correlationId = correlationIdFor(req.headers, String(bindings.reqId))
-      return parent.child(bindings, childOptions)
+      return requestChildLogger(parent as Logger, bindings, childOptions)
     },
     bodyLimit: config.BODY_LIMIT_BYTES,
     trustProxy: config.TRUST_PROXY,

@@ -44,3 +44,35 @@ export function scrub<T>(value: T, depth = 0): T {
   }
   return (copy ?? value) as T
 }
+
+/**
+ * `url` with the values of sensitive query parameters replaced (`/cb?token=[Redacted]&page=2`),
+ * for the access line. A URL without a query is returned as-is, so the common case costs one
+ * `indexOf`.
+ */
+export function scrubUrl(url: string): string {
+  const start = url.indexOf('?')
+  if (start === -1) return url
+  const params = url.slice(start + 1).split('&')
+  let changed = false
+  for (let i = 0; i < params.length; i++) {
+    const param = params[i]!
+    const eq = param.indexOf('=')
+    const key = eq === -1 ? param : param.slice(0, eq)
+    if (key !== '' && isSensitiveKey(decodeKey(key))) {
+      params[i] = `${key}=${REDACTED}`
+      changed = true
+    }
+  }
+  return changed ? `${url.slice(0, start + 1)}${params.join('&')}` : url
+}
+
+// `api%5Fkey` and `api+key` must not slip past the key test; a malformed escape is tested raw.
+function decodeKey(key: string): string {
+  if (!key.includes('%') && !key.includes('+')) return key
+  try {
+    return decodeURIComponent(key.replaceAll('+', ' '))
+  } catch {
+    return key
+  }
+}

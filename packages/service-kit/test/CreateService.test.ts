@@ -86,6 +86,56 @@ describe('logging', () => {
     })
   })
 
+  it('scrubs credentials in the query string from the access line, keeping the rest of the url', async () => {
+    const built = buildTestService({ routes: async (r) => void r.get('/cb', async () => 'x') })
+    app = built.app
+    await app.inject({ url: '/cb?access_token=qt-1&page=2&api%5Fkey=qk-1&SIGNATURE=qs-1' })
+    await app.inject({ url: '/cb?page=3' })
+    const urls = built.logs
+      .lines()
+      .filter((l) => l.msg === 'request completed')
+      .map((l) => l.url)
+    expect(urls).toEqual([
+      '/cb?access_token=[Redacted]&page=2&api%5Fkey=[Redacted]&SIGNATURE=[Redacted]',
+      '/cb?page=3',
+    ])
+    for (const secret of ['qt-1', 'qk-1', 'qs-1']) expect(built.logs.text()).not.toContain(secret)
+  })
+
+  it('scrubs the query string of a failed request too', async () => {
+    const built = buildTestService({
+      routes: async (r) =>
+        void r.get('/boom', async () => {
+          throw new Error('boom')
+        }),
+    })
+    app = built.app
+    await app.inject({ url: '/boom?token=qt-2' })
+    expect(built.logs.text()).not.toContain('qt-2')
+  })
+
+  it("request lines carry reqId and correlationId, and a route's logLevel still applies", async () => {
+    const built = buildTestService({
+      routes: async (r) => {
+        r.get('/quiet', { logLevel: 'warn' }, async (request) => {
+          request.log.info('not written')
+          request.log.warn({ session: { cookie: 'ck-2' } }, 'written')
+          return 'x'
+        })
+      },
+    })
+    app = built.app
+    await app.inject({ url: '/quiet', headers: { 'x-correlation-id': 'corr-7', 'x-request-id': 'req-7' } })
+    expect(built.logs.lines()).toEqual([
+      expect.objectContaining({
+        msg: 'written',
+        reqId: 'req-7',
+        correlationId: 'corr-7',
+        session: { cookie: '[Redacted]' },
+      }),
+    ])
+  })
+
   it('writes no access line below its level, and still logs errors', async () => {
     const built = buildTestService({
       config: { LOG_LEVEL: 'warn' },

@@ -1,5 +1,6 @@
 import { expect, it } from 'vitest'
 import { createLogger, isoTime } from '../src/Logger.ts'
+import { scrubUrl } from '../src/Redaction.ts'
 import { captureLogs } from '../src/testing.ts'
 
 it('formats the timestamp once per millisecond and as ISO 8601', () => {
@@ -17,4 +18,15 @@ it('writes the current time on each line', () => {
   const time = Date.parse(String(logs.lines()[0]?.time))
   expect(time).toBeGreaterThanOrEqual(before)
   expect(time).toBeLessThanOrEqual(Date.now())
+})
+
+it('scrubs sensitive query parameters and leaves the rest of a url alone', () => {
+  expect(scrubUrl('/items/1')).toBe('/items/1')
+  expect(scrubUrl('/items?page=2&sort=id')).toBe('/items?page=2&sort=id')
+  expect(scrubUrl('/cb?code=1&id_token=a.b.c&state=s')).toBe('/cb?code=1&id_token=[Redacted]&state=s')
+  expect(scrubUrl('/x?password&x-api-key=k&api+key=k2')).toBe(
+    '/x?password=[Redacted]&x-api-key=[Redacted]&api+key=k2',
+  )
+  expect(scrubUrl('/x?Api%2DKey=k&bad%E0=v&=v')).toBe('/x?Api%2DKey=[Redacted]&bad%E0=v&=v')
+  expect(scrubUrl('/x?')).toBe('/x?')
 })
