@@ -80,13 +80,17 @@ export class Intake {
     const outcomes: IntakeOutcome[] = claims.map((c) => (c ? 'accepted' : 'duplicate'))
     const inputs: TransitionInput[] = []
     const claimed: string[] = []
+    let firing = 0
     items.forEach((item, i) => {
-      metrics.received.inc({ source, status: item.alert.status })
+      if (item.alert.status === 'firing') firing++
       if (claims[i]) {
         inputs.push({ item, startsAtMs: startsAtMs[i] as number, source })
         claimed.push(keys[i] as string)
       }
     })
+    // One increment per status and request, not per alert (a labelled increment hashes its labels).
+    if (firing > 0) metrics.received.inc({ source, status: 'firing' }, firing)
+    if (items.length > firing) metrics.received.inc({ source, status: 'resolved' }, items.length - firing)
     try {
       const fresh = await this.#writer.submit(inputs)
       let j = 0

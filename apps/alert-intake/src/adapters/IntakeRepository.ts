@@ -3,7 +3,7 @@ import type { FlapState } from '../domain/flapping.ts'
 import type { AlertState, OutboxEvent, PipelineItem } from '../domain/pipeline.ts'
 import type { StormWindow } from '../domain/storm.ts'
 
-/** SQL of the intake. Every write of a flush is one statement over arrays (`unnest`). */
+/** SQL of the intake. Every write of a flush is one statement over its rows as JSON. */
 
 export type AlertSource = 'alertmanager' | 'cloudevent' | 'staleness'
 
@@ -54,8 +54,9 @@ export async function claimTransitions(tx: Queryable, inputs: readonly Transitio
     storms: { group_key: string; state: StormWindow }[] | null
   }>(
     `with input as (
-       select * from unnest($1::text[], $2::text[], $3::timestamptz[], $4::uuid[], $5::text[], $6::text[], $7::text[])
-         with ordinality as u(fingerprint, status, starts_at, episode_id, ends_at, source, group_key, ord)
+       select * from json_to_recordset($1::json)
+         as u(ord int, fingerprint text, status text, starts_at timestamptz, episode_id uuid, ends_at text,
+              source text, group_key text)
      ), ins as (
        insert into alert_transitions (fingerprint, status, starts_at, episode_id, ends_at, source)
        select fingerprint, status, starts_at, episode_id, ends_at, source from input
@@ -70,17 +71,24 @@ export async function claimTransitions(tx: Queryable, inputs: readonly Transitio
        select group_key, state from storm_windows
        where group_key in (select group_key from fresh) order by group_key for update
      )
-     select (select json_agg(ord - 1 order by ord) from fresh) as fresh,
+     select (select json_agg(ord order by ord) from fresh) as fresh,
             (select json_agg(a) from a) as alerts,
             (select json_agg(s) from s) as storms`,
+    // One JSON parameter instead of an array per column: JSON.stringify is native, while pg
+    // escapes every element of a text array in JS.
     [
-      inputs.map((i) => i.item.alert.fingerprint),
-      inputs.map((i) => i.item.alert.status),
-      inputs.map((i) => new Date(i.startsAtMs).toISOString()),
-      inputs.map((i) => i.item.episodeId),
-      inputs.map((i) => i.item.alert.endsAt),
-      inputs.map((i) => i.source),
-      inputs.map((i) => i.item.groupKey),
+      JSON.stringify(
+        inputs.map((i, ord) => ({
+          ord,
+          fingerprint: i.item.alert.fingerprint,
+          status: i.item.alert.status,
+          starts_at: new Date(i.startsAtMs).toISOString(),
+          episode_id: i.item.episodeId,
+          ends_at: i.item.alert.endsAt,
+          source: i.source,
+          group_key: i.item.groupKey,
+        })),
+      ),
     ],
   )
   const row = rows[0]
@@ -105,61 +113,63 @@ export interface StateWrite {
 
 /** Upserts alert state and storm windows and appends the outbox rows: one round trip. */
 export async function writeState(tx: Queryable, write: StateWrite): Promise<void> {
-  const a = write.alerts
-  const storms = [...write.storms]
-  const e = write.events
   await tx.query(
     `with a as (
        insert into alerts (fingerprint, status, episode_id, announced_episode_id, group_key, alertname,
-                           labels, item, flap, stale_at, release_at, updated_at)
-       select fingerprint, status, episode_id, announced, group_key, alertname, labels::jsonb, item::jsonb,
-              flap::jsonb, stale_at, release_at, now()
-       from unnest($1::text[], $2::text[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[],
-                   $8::text[], $9::text[], $10::timestamptz[], $11::timestamptz[])
-         as u(fingerprint, status, episode_id, announced, group_key, alertname, labels, item, flap, stale_at, release_at)
+                           item, flap, stale_at, release_at, updated_at)
+       select fingerprint, status, episode_id, announced, item->>'groupKey',
+              coalesce(item->'alert'->'labels'->>'alertname', ''), item, flap, stale_at, release_at, now()
+       from jsonb_to_recordset($1::jsonb)
+         as u(fingerprint text, status text, episode_id uuid, announced uuid, item jsonb, flap jsonb,
+              stale_at timestamptz, release_at timestamptz)
        on conflict (fingerprint) do update set
          status = excluded.status, episode_id = excluded.episode_id,
          announced_episode_id = excluded.announced_episode_id, group_key = excluded.group_key,
-         alertname = excluded.alertname, labels = excluded.labels, item = excluded.item,
+         alertname = excluded.alertname, item = excluded.item,
          flap = excluded.flap, stale_at = excluded.stale_at, release_at = excluded.release_at,
          updated_at = excluded.updated_at
        returning 1
      ), s as (
        insert into storm_windows (group_key, window_start, window_end, state)
-       select group_key, to_timestamp(start_ms / 1000.0), to_timestamp((start_ms + $13::bigint) / 1000.0),
-              state::jsonb
-       from unnest($12::text[], $14::bigint[], $15::text[]) as u(group_key, start_ms, state)
+       select group_key, to_timestamp((state->>'windowStart')::bigint / 1000.0),
+              to_timestamp(((state->>'windowStart')::bigint + $3::bigint) / 1000.0), state
+       from jsonb_to_recordset($2::jsonb) as u(group_key text, state jsonb)
        on conflict (group_key) do update set
          window_start = excluded.window_start, window_end = excluded.window_end, state = excluded.state
        returning 1
      ), o as (
        insert into outbox (event_id, type, data, correlation_id, traceparent)
-       select event_id, type, data::jsonb, correlation_id, traceparent from unnest($16::text[], $17::text[], $18::text[], $19::text[], $20::text[])
-         as u(event_id, type, data, correlation_id, traceparent)
+       select event_id, type, data, correlation_id, traceparent
+       from jsonb_to_recordset($4::jsonb) as u(event_id text, type text, data jsonb, correlation_id text, traceparent text)
        returning 1
      )
      select (select count(*) from a) as alerts, (select count(*) from s) as storms, (select count(*) from o) as events`,
+    // Each table's rows as one JSON parameter (see claimTransitions); the group key and alertname
+    // are taken from the item in SQL rather than serialised a second time.
     [
-      a.map((s) => s.fingerprint),
-      a.map((s) => s.status),
-      a.map((s) => s.episodeId),
-      a.map((s) => s.announcedEpisodeId),
-      a.map((s) => s.item.groupKey),
-      a.map((s) => s.item.alert.labels.alertname ?? ''),
-      a.map((s) => JSON.stringify(s.item.alert.labels)),
-      a.map((s) => JSON.stringify(s.item)),
-      a.map((s) => JSON.stringify(s.flap)),
-      a.map((s) => iso(s.staleAtMs)),
-      a.map((s) => iso(s.releaseAtMs)),
-      storms.map(([k]) => k),
+      JSON.stringify(
+        write.alerts.map((s) => ({
+          fingerprint: s.fingerprint,
+          status: s.status,
+          episode_id: s.episodeId,
+          announced: s.announcedEpisodeId,
+          item: s.item,
+          flap: s.flap,
+          stale_at: iso(s.staleAtMs),
+          release_at: iso(s.releaseAtMs),
+        })),
+      ),
+      JSON.stringify([...write.storms].map(([group_key, state]) => ({ group_key, state }))),
       write.stormWindowMs,
-      storms.map(([, w]) => w.windowStart),
-      storms.map(([, w]) => JSON.stringify(w)),
-      e.map((x) => x.id),
-      e.map((x) => x.type),
-      e.map((x) => JSON.stringify(x.data)),
-      e.map((x) => x.correlationId),
-      e.map((x) => x.traceparent),
+      JSON.stringify(
+        write.events.map((e) => ({
+          event_id: e.id,
+          type: e.type,
+          data: e.data,
+          correlation_id: e.correlationId,
+          traceparent: e.traceparent,
+        })),
+      ),
     ],
   )
 }
@@ -247,8 +257,9 @@ export async function pageAlerts(
   },
 ): Promise<AlertListRow[]> {
   const { rows } = await db.query<AlertListRow>(
-    `select fingerprint, status, episode_id, group_key, labels, item, flap, updated_at from alerts
-     where ($1::text is null or status = $1) and fingerprint > $2 and labels @> $3::jsonb
+    `select fingerprint, status, episode_id, group_key, item->'alert'->'labels' as labels, item, flap, updated_at
+     from alerts
+     where ($1::text is null or status = $1) and fingerprint > $2 and item->'alert'->'labels' @> $3::jsonb
      order by fingerprint limit $4`,
     [opts.status ?? null, opts.after ?? '', JSON.stringify(opts.contains), opts.limit],
   )
@@ -257,8 +268,8 @@ export async function pageAlerts(
 
 export async function alertHistory(db: Database, fingerprint: string, limit: number) {
   const current = await db.query<AlertListRow>(
-    `select fingerprint, status, episode_id, group_key, labels, item, flap, updated_at from alerts
-     where fingerprint = $1`,
+    `select fingerprint, status, episode_id, group_key, item->'alert'->'labels' as labels, item, flap, updated_at
+     from alerts where fingerprint = $1`,
     [fingerprint],
   )
   const history = await db.query<{
