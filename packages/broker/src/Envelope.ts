@@ -1,5 +1,5 @@
 import type { AnyCloudEvent, HttpHeaders, KafkaEventMessage } from '@agent-sre/events'
-import { toBinaryHttp } from '@agent-sre/events'
+import { percentEncode, toBinaryHttp } from '@agent-sre/events'
 import { TTL_EXTENSION } from './domain/BrokerTtl.ts'
 
 /**
@@ -94,20 +94,4 @@ export function envelopeFromKafka(
     headers['ce-partitionkey'] = percentEncode(String(key))
   if (event.datacontenttype !== undefined) headers['content-type'] = event.datacontenttype
   return { event, headers, body: record.value ?? '' }
-}
-
-// HTTP binding 3.1.3.2: space, double quote, percent and anything outside printable ASCII are
-// percent-encoded as UTF-8. Almost every value needs nothing, hence the test first.
-const NEEDS_ENCODING = /[^\x21\x23-\x24\x26-\x7e]/
-function percentEncode(value: string): string {
-  if (!NEEDS_ENCODING.test(value)) return value
-  let out = ''
-  for (const char of value) {
-    const code = char.codePointAt(0)!
-    if (code > 0x20 && code < 0x7f && char !== '"' && char !== '%') out += char
-    else
-      for (const byte of Buffer.from(char, 'utf8'))
-        out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`
-  }
-  return out
 }

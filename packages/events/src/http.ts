@@ -75,8 +75,12 @@ function rawBody(body: HttpBody): Uint8Array | string | undefined {
 }
 
 // HTTP binding 3.1.3.2: space, double quote, percent and anything outside printable ASCII are
-// percent-encoded as UTF-8; receivers decode.
-function percentEncode(value: string): string {
+// percent-encoded as UTF-8; receivers decode. Most values need none: the test is the fast path.
+const NEEDS_ENCODING = /[^\x21\x23-\x24\x26-\x7e]/
+
+/** Encodes a CloudEvent attribute value for a `ce-*` HTTP header. */
+export function percentEncode(value: string): string {
+  if (!NEEDS_ENCODING.test(value)) return value
   let out = ''
   for (const char of value) {
     const code = char.codePointAt(0)!
