@@ -25,6 +25,7 @@ import { Intake, newTraceparent } from './adapters/Intake.ts'
 import type { AlertSource } from './adapters/IntakeRepository.ts'
 import { intakeMetrics } from './adapters/metrics.ts'
 import { OutboxPublisher } from './adapters/OutboxPublisher.ts'
+import { sinkFetch } from './adapters/sinkFetch.ts'
 import type { AppConfig } from './config.ts'
 import type { AlertStatus } from './domain/alert.ts'
 import { groupKeyFor } from './domain/grouping.ts'
@@ -131,6 +132,7 @@ export async function buildApp(options: BuildOptions): Promise<IntakeApp> {
     createEmitter({
       sinkUrl: sinkUrl as string,
       registry,
+      fetch: sinkFetch(config.OUTBOX_CONCURRENCY),
       logger: {
         debug: (obj, msg) => app?.log.debug(obj, msg),
         info: (obj, msg) => app?.log.info(obj, msg),
