@@ -11,6 +11,12 @@ export interface BenchmarkOptions {
   body?: string
   /** Concurrent connections. Default 50. */
   connections?: number
+  /**
+   * Requests per second across all connections (autocannon `overallRate`); default unlimited.
+   * Two servers compared at the same rate see the same client, so their CPU per request is
+   * comparable: at saturation the faster one also wakes an idle client less often.
+   */
+  overallRate?: number
   /** Measured seconds (see benchDurationSeconds). */
   durationSeconds: number
   /** Unmeasured run first, so JIT and caches are warm. Default 1 s. */
@@ -53,6 +59,7 @@ export async function benchmark(options: BenchmarkOptions): Promise<BenchmarkRes
     url: options.url,
     method: options.method ?? 'GET',
     connections: options.connections ?? 50,
+    ...(options.overallRate !== undefined && { overallRate: options.overallRate }),
     ...(options.headers && { headers: options.headers }),
     ...(options.body !== undefined && { body: options.body }),
   }

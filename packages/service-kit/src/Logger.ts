@@ -20,11 +20,68 @@ export interface LoggerOptions {
 /**
  * An asynchronous pino destination (sonic-boom): a line never blocks the event loop on a write
  * to a slow pipe, and lines logged while a write is in flight go out together in the next one.
- * pino flushes it synchronously when the process exits and the kit flushes it when the app
- * closes, so no line of a graceful shutdown is lost.
+ * Lines are handed to sonic-boom once per event-loop turn (see BatchedDestination). The process
+ * exit flushes them synchronously and the kit flushes them when the app closes, so no line of a
+ * graceful shutdown is lost.
  */
 export function logDestination(dest: number | string = 1): DestinationStream {
-  return pino.destination({ dest, sync: false })
+  return new BatchedDestination(pino.destination({ dest, sync: false }))
+}
+
+type SonicBoom = ReturnType<typeof pino.destination>
+
+// Destinations whose pending lines must be written when the process exits.
+const pendingAtExit = new Set<WeakRef<BatchedDestination>>()
+process.on('exit', () => {
+  for (const ref of pendingAtExit) ref.deref()?.flushSync()
+})
+
+/**
+ * Collects the lines of one event-loop turn into one string for sonic-boom. sonic-boom appends
+ * each line to its last buffered string and then measures that string's byte length, which
+ * flattens it: while a write is in flight a line costs a copy of up to 16 KiB already buffered
+ * (~2 µs of a ~3.5 µs access line here). One string per turn is measured once.
+ */
+class BatchedDestination {
+  readonly #target: SonicBoom
+  #pending = ''
+  #scheduled = false
+
+  constructor(target: SonicBoom) {
+    this.#target = target
+    pendingAtExit.add(new WeakRef(this))
+  }
+
+  write(line: string): void {
+    this.#pending += line
+    if (!this.#scheduled) {
+      this.#scheduled = true
+      setImmediate(this.#handOver)
+    }
+  }
+
+  /** pino's `logger.flush(cb)`: what is pending, then what sonic-boom holds. */
+  flush(cb: (err?: Error) => void): void {
+    this.#handOver()
+    this.#target.flush(cb)
+  }
+
+  flushSync(): void {
+    this.#handOver()
+    try {
+      this.#target.flushSync()
+    } catch {
+      // Not open yet, or closed after a broken pipe: nothing can be written.
+    }
+  }
+
+  readonly #handOver = (): void => {
+    this.#scheduled = false
+    if (this.#pending === '') return
+    const lines = this.#pending
+    this.#pending = ''
+    this.#target.write(lines)
+  }
 }
 
 /** A pino logger that never writes credentials and tags each line with the service and revision. */

@@ -1,5 +1,9 @@
-import { expect, it } from 'vitest'
-import { createLogger, isoTime } from '../src/Logger.ts'
+import { spawnSync } from 'node:child_process'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { expect, it, vi } from 'vitest'
+import { createLogger, flushLogger, isoTime, logDestination } from '../src/Logger.ts'
 import { scrubUrl } from '../src/Redaction.ts'
 import { captureLogs } from '../src/testing.ts'
 
@@ -29,4 +33,40 @@ it('scrubs sensitive query parameters and leaves the rest of a url alone', () =>
   )
   expect(scrubUrl('/x?Api%2DKey=k&bad%E0=v&=v')).toBe('/x?Api%2DKey=[Redacted]&bad%E0=v&=v')
   expect(scrubUrl('/x?')).toBe('/x?')
+})
+
+async function linesOf(file: string): Promise<string[]> {
+  return (await readFile(file, 'utf8')).split('\n').filter((l) => l !== '')
+}
+
+it('logDestination writes every line, in order', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'service-kit-dest-'))
+  const file = join(dir, 'out.log')
+  const logger = createLogger({ service: 's', revision: 'r', destination: logDestination(file) })
+  for (let i = 0; i < 2000; i++) logger.info({ i }, 'line')
+  await new Promise((resolve) => setImmediate(resolve))
+  for (let i = 2000; i < 2500; i++) logger.info({ i }, 'line')
+  // Handed to sonic-boom now; its asynchronous writes finish shortly after.
+  await flushLogger(logger)
+  await vi.waitFor(async () => expect(await linesOf(file)).toHaveLength(2500))
+  const lines = await linesOf(file)
+  expect(lines.map((l) => JSON.parse(l).i)).toEqual(Array.from({ length: 2500 }, (_, i) => i))
+  await rm(dir, { recursive: true, force: true })
+})
+
+it('lines logged just before process.exit are written (regression: pending lines lost at exit)', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'service-kit-exit-'))
+  const file = join(dir, 'out.log')
+  const script = `
+    import { createLogger, logDestination } from ${JSON.stringify(new URL('../src/Logger.ts', import.meta.url).href)}
+    const logger = createLogger({ service: 's', revision: 'r', destination: logDestination(process.argv[1]) })
+    await new Promise((resolve) => setTimeout(resolve, 50)) // the file is open
+    for (let i = 0; i < 500; i++) logger.info({ i }, 'line')
+    process.exit(3)
+  `
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script, file], { encoding: 'utf8' })
+  expect(child.stderr).toBe('')
+  expect(child.status).toBe(3)
+  expect(await linesOf(file)).toHaveLength(500)
+  await rm(dir, { recursive: true, force: true })
 })
