@@ -204,7 +204,7 @@ process.stdout.write(
 )
 process.stdout.write(`${resultsTable(results, 'bare fastify')}\n\n`)
 process.stdout.write(
-  `CPU per alert: alert-intake node ${intake.nodeMicrosPerAlert} µs, its PostgreSQL backends ${intake.postgresMicrosPerAlert} µs; ` +
+  `CPU per alert: alert-intake node ${intake.nodeMicrosPerAlert} µs, its PostgreSQL backends ${db ? `${intake.postgresMicrosPerAlert} µs` : 'n/a (embedded PGlite runs inside the node process)'}; ` +
     `bare Fastify ${base.nodeMicrosPerAlert} µs; servers ${serverCpu === undefined ? 'unpinned' : `pinned to CPU ${serverCpu}`}\n`,
 )
 process.stdout.write(
