@@ -15,6 +15,7 @@ import {
   OverloadedError,
   type ServiceInstance,
   secret,
+  sinkUrlOf,
   ValidationError,
 } from '@agent-sre/service-kit'
 import { type Cache, type Database, openCache, openDatabase } from '@agent-sre/store'
@@ -91,7 +92,7 @@ export async function buildApp(options: BuildOptions): Promise<IntakeApp> {
   const groupBy = config.CLOUDEVENT_GROUP_BY.split(',')
     .map((s) => s.trim())
     .filter(Boolean)
-  const sinkUrl = config.K_SINK ?? config.BROKER_URL
+  const sinkUrl = sinkUrlOf(config)
   if (!options.emitter && !sinkUrl) {
     throw new ConfigError([
       { variable: 'K_SINK', message: 'K_SINK or BROKER_URL is required to publish events' },

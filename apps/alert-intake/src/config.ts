@@ -1,14 +1,10 @@
-import { ServiceConfigSchema } from '@agent-sre/service-kit'
+import { ServiceConfigSchema, SinkSettings, storeSettings } from '@agent-sre/service-kit'
 import { type Static, Type } from '@sinclair/typebox'
 
 /** Every variable is listed with its default in the README. */
 export const IntakeConfigSchema = Type.Object({
-  DATABASE_URL: Type.Optional(Type.String()),
-  DATABASE_SCHEMA: Type.String({ default: 'alert_intake' }),
-  DATABASE_POOL_MAX: Type.Integer({ minimum: 1, default: 10 }),
-  REDIS_URL: Type.Optional(Type.String()),
-  K_SINK: Type.Optional(Type.String()),
-  BROKER_URL: Type.Optional(Type.String()),
+  ...storeSettings('alert_intake'),
+  ...SinkSettings,
   WEBHOOK_AUTH: Type.Union([Type.Literal('bearer'), Type.Literal('basic'), Type.Literal('none')], {
     default: 'bearer',
   }),

@@ -1,15 +1,12 @@
-import { ServiceConfigSchema } from '@agent-sre/service-kit'
+import { ServiceConfigSchema, SinkSettings, storeSettings } from '@agent-sre/service-kit'
 import { type Static, Type } from '@sinclair/typebox'
 
 /** The experiments service's settings; every entry has a default and a line in the README. */
 export const ExperimentsSettings = Type.Object({
-  DATABASE_URL: Type.Optional(Type.String()),
-  DATABASE_SCHEMA: Type.String({ default: 'experiments' }),
-  DATABASE_POOL_MAX: Type.Integer({ minimum: 1, default: 10 }),
+  ...storeSettings('experiments'),
   PGLITE_DATA_DIR: Type.Optional(Type.String()),
-  REDIS_URL: Type.Optional(Type.String()),
   CACHE_KEY_PREFIX: Type.String({ default: 'agentsre:experiments:' }),
-  K_SINK: Type.Optional(Type.String()),
+  ...SinkSettings,
   CONFIG_CACHE_TTL_MS: Type.Integer({ minimum: 1, default: 300_000 }),
   ASSIGNMENT_FLUSH_INTERVAL_MS: Type.Integer({ minimum: 1, default: 50 }),
   ASSIGNMENT_BATCH_MAX: Type.Integer({ minimum: 1, default: 1000 }),

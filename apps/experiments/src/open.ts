@@ -3,7 +3,7 @@
 
 import { fileURLToPath } from 'node:url'
 import { createEmitter } from '@agent-sre/events'
-import { type Env, loadConfig, type ServiceInstance, secret } from '@agent-sre/service-kit'
+import { type Env, loadConfig, type ServiceInstance, secret, sinkUrlOf } from '@agent-sre/service-kit'
 import { openCache, openDatabase } from '@agent-sre/store'
 import type { Registry } from 'prom-client'
 import { buildApp } from './app.ts'
@@ -44,7 +44,8 @@ export async function openApp(
     opened.push(() => db.close())
     const cache = openCache({ url: config.REDIS_URL, keyPrefix: config.CACHE_KEY_PREFIX })
     opened.push(() => cache.close())
-    const emitter = config.K_SINK ? createEmitter({ sinkUrl: config.K_SINK }) : undefined
+    const sinkUrl = sinkUrlOf(config)
+    const emitter = sinkUrl ? createEmitter({ sinkUrl }) : undefined
     const app = buildApp({
       config,
       db,

@@ -40,3 +40,33 @@ export const ServiceConfigSchema = Type.Object({
 })
 
 export type ServiceConfig = Static<typeof ServiceConfigSchema>
+
+/**
+ * The store settings (`@agent-sre/store`), for a service to spread into its own schema with its
+ * own default schema name: `Type.Object({ ...storeSettings('ticketing'), ... })`.
+ */
+export function storeSettings(defaultSchema: string) {
+  return {
+    DATABASE_URL: Type.Optional(Type.String({ description: 'Postgres URL; unset → embedded PGlite' })),
+    DATABASE_SCHEMA: Type.String({
+      default: defaultSchema,
+      description: 'schema for the tables and migrations',
+    }),
+    DATABASE_POOL_MAX: Type.Integer({ minimum: 1, default: 10, description: 'Postgres pool size' }),
+    REDIS_URL: Type.Optional(Type.String({ description: 'Redis URL; unset → in-process cache' })),
+  }
+}
+
+/** Where a service emits its events, spread into its own schema: `Type.Object({ ...SinkSettings })`. */
+export const SinkSettings = {
+  K_SINK: Type.Optional(Type.String({ description: 'event sink URL, injected by a SinkBinding' })),
+  BROKER_URL: Type.Optional(Type.String({ description: 'broker ingress URL, used when K_SINK is unset' })),
+}
+
+/** The URL to emit events to: `K_SINK`, else `BROKER_URL`; undefined when neither is set. */
+export function sinkUrlOf(config: {
+  K_SINK?: string | undefined
+  BROKER_URL?: string | undefined
+}): string | undefined {
+  return config.K_SINK ?? config.BROKER_URL
+}

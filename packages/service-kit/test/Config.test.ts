@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import { describe, expect, it } from 'vitest'
 import { type ConfigError, isConfigError, loadConfig } from '../src/Config.ts'
-import { ServiceConfigSchema } from '../src/ServiceConfig.ts'
+import { ServiceConfigSchema, SinkSettings, sinkUrlOf, storeSettings } from '../src/ServiceConfig.ts'
 
 const Schema = Type.Object({
   PORT: Type.Integer({ default: 8080 }),
@@ -58,5 +58,25 @@ describe('loadConfig', () => {
       K_REVISION: 'local',
     })
     expect(() => loadConfig(ServiceConfigSchema, { LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/)
+  })
+})
+
+describe('storeSettings and SinkSettings', () => {
+  const Schema = Type.Object({ ...storeSettings('ticketing'), ...SinkSettings })
+
+  it('default the schema to the service name and the pool to 10, and leave URLs unset', () => {
+    expect(loadConfig(Schema, {})).toEqual({ DATABASE_SCHEMA: 'ticketing', DATABASE_POOL_MAX: 10 })
+  })
+
+  it('emit to K_SINK, else to BROKER_URL', () => {
+    expect(sinkUrlOf(loadConfig(Schema, { K_SINK: 'http://sink/', BROKER_URL: 'http://broker/' }))).toBe(
+      'http://sink/',
+    )
+    expect(sinkUrlOf(loadConfig(Schema, { K_SINK: '', BROKER_URL: 'http://broker/' }))).toBe('http://broker/')
+    expect(sinkUrlOf(loadConfig(Schema, {}))).toBeUndefined()
+  })
+
+  it('refuse a pool size below 1', () => {
+    expect(() => loadConfig(Schema, { DATABASE_POOL_MAX: '0' })).toThrow(/DATABASE_POOL_MAX/)
   })
 })
