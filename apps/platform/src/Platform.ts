@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net'
 import { loadTriggersFromCharts, type TriggerDefinition } from '@agent-sre/broker'
-import { ConfigError, type Env, loadConfig, type ServiceInstance } from '@agent-sre/service-kit'
+import { ConfigError, closeServer, type Env, loadConfig, type ServiceInstance } from '@agent-sre/service-kit'
 import { Registry } from 'prom-client'
 import { type PlatformConfig, PlatformConfigSchema } from './config.ts'
 import { envPrefix, localUrl, portFor } from './domain/ports.ts'
@@ -71,8 +71,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   let closing: Promise<void> | undefined
   const close = () => {
     closing ??= (async () => {
-      await Promise.allSettled(apps.map((app) => closeApp(app)))
-      await closeApp(local.app)
+      await Promise.allSettled(apps.map((app) => closeServer(app)))
+      await closeServer(local.app)
     })()
     return closing
   }
@@ -140,19 +140,6 @@ async function listen(name: string, app: ServiceInstance, port: number, host: st
     throw new ConfigError([{ variable, message: `port ${port} on ${host} is in use; set ${variable}` }])
   }
   return localUrl(host, (app.server.address() as AddressInfo).port)
-}
-
-/**
- * `close()` closes idle keep-alive connections only once, when it starts; a connection whose
- * request was in flight turns idle later and would hold the close, so they are swept until done.
- */
-async function closeApp(app: ServiceInstance): Promise<void> {
-  const sweep = setInterval(() => app.server.closeIdleConnections(), 100)
-  try {
-    await app.close()
-  } finally {
-    clearInterval(sweep)
-  }
 }
 
 function definedOnly(env: Env): Env {

@@ -61,11 +61,11 @@ export async function runServer({
 }
 
 /**
- * `fastify.close()` closes idle keep-alive connections once, when it starts; a connection whose
- * request was in flight then turns idle and would hold the close until its keep-alive timeout.
- * So idle connections are closed again until the close completes.
+ * Closes the app and its server. `fastify.close()` closes idle keep-alive connections once, when
+ * it starts; a connection whose request was in flight then turns idle and would hold the close
+ * until its keep-alive timeout. So idle connections are closed again until the close completes.
  */
-async function closeServer(app: FastifyInstance): Promise<void> {
+export async function closeServer(app: FastifyInstance): Promise<void> {
   const sweep = setInterval(() => app.server.closeIdleConnections(), 100)
   try {
     await app.close()
