@@ -1,16 +1,20 @@
 import { STATUS_CODES } from 'node:http'
+import { type Static, Type } from '@sinclair/typebox'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { isDependencyOutage } from './DependencyOutage.ts'
 import { NotFoundError } from './Errors.ts'
 
-export interface ErrorBody {
-  statusCode: number
-  code: string
-  error: string
-  message: string
-  requestId: string
-  details?: { path: string; message: string }[]
-}
+/** The body of every error reply; routes declare it as their 4xx/5xx response schema. */
+export const ErrorBodySchema = Type.Object({
+  statusCode: Type.Integer(),
+  code: Type.String(),
+  error: Type.String(),
+  message: Type.String(),
+  requestId: Type.String(),
+  details: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }))),
+})
+
+export type ErrorBody = Static<typeof ErrorBodySchema>
 
 type SchemaError = NonNullable<FastifyError['validation']>[number]
 

@@ -6,6 +6,7 @@ export type { ServiceInstance, ServiceOptions } from './CreateService.ts'
 export { createService } from './CreateService.ts'
 export { isDependencyOutage } from './DependencyOutage.ts'
 export type { ErrorBody } from './ErrorHandler.ts'
+export { ErrorBodySchema } from './ErrorHandler.ts'
 export {
   DependencyUnavailableError,
   InternalError,

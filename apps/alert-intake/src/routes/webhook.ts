@@ -1,4 +1,4 @@
-import { safeEqual, ValidationError } from '@agent-sre/service-kit'
+import { ErrorBodySchema, safeEqual, ValidationError } from '@agent-sre/service-kit'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { TypeCompiler } from '@sinclair/typebox/compiler'
@@ -41,13 +41,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<IntakeContext> = async (ap
       schema: {
         response: {
           200: Type.Object({ accepted: Type.Integer(), duplicates: Type.Integer() }),
-          401: Type.Object({
-            statusCode: Type.Integer(),
-            code: Type.String(),
-            error: Type.String(),
-            message: Type.String(),
-            requestId: Type.String(),
-          }),
+          401: ErrorBodySchema,
         },
       },
       preValidation: async (request, reply) => {

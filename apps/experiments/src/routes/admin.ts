@@ -2,6 +2,7 @@
 // concurrency (ETag = the version; `If-Match` is required to change or delete, 412 on mismatch)
 // and an audit log of every change. Each change is published so every replica reloads it.
 
+import { ErrorBodySchema } from '@agent-sre/service-kit'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { type Static, Type } from '@sinclair/typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
@@ -18,11 +19,11 @@ import {
   sendInvalidConfig,
   UnknownError,
 } from './errors.ts'
-import { AuditEntry, ErrorResponse, ExperimentBody, FlagBody, Key, Stored } from './schemas.ts'
+import { AuditEntry, ExperimentBody, FlagBody, Key, Stored } from './schemas.ts'
 
 const KeyParams = Type.Object({ key: Key })
 const AuditQuery = Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }) })
-const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse }
+const errors = { 400: ErrorBodySchema, 401: ErrorBodySchema, 403: ErrorBodySchema, 404: ErrorBodySchema }
 
 type ExperimentInput = Static<typeof ExperimentBody>
 type FlagInput = Static<typeof FlagBody>
@@ -125,7 +126,7 @@ export function adminRoutes(services: Services): FastifyPluginAsyncTypebox {
 
       app.post(
         base,
-        { schema: { body: Body, response: { 201: Stored, 409: ErrorResponse, ...errors } } },
+        { schema: { body: Body, response: { 201: Stored, 409: ErrorBodySchema, ...errors } } },
         async (request, reply) => {
           const key = request.body.key
           if (!key) return sendInvalidConfig(request, reply, [{ path: 'key', message: 'is required' }])
@@ -161,7 +162,7 @@ export function adminRoutes(services: Services): FastifyPluginAsyncTypebox {
           schema: {
             params: KeyParams,
             body: Body,
-            response: { 200: Stored, 412: ErrorResponse, 428: ErrorResponse, ...errors },
+            response: { 200: Stored, 412: ErrorBodySchema, 428: ErrorBodySchema, ...errors },
           },
         },
         async (request, reply) => {
@@ -204,7 +205,7 @@ export function adminRoutes(services: Services): FastifyPluginAsyncTypebox {
         {
           schema: {
             params: KeyParams,
-            response: { 204: Type.Null(), 412: ErrorResponse, 428: ErrorResponse, ...errors },
+            response: { 204: Type.Null(), 412: ErrorBodySchema, 428: ErrorBodySchema, ...errors },
           },
         },
         async (request, reply) => {

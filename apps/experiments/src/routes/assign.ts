@@ -3,6 +3,7 @@
 // when the weights change, until the bucket version is raised. Nothing here waits on a database
 // write; the exposure event is queued after the answer is decided.
 
+import { ErrorBodySchema } from '@agent-sre/service-kit'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { type Static, Type } from '@sinclair/typebox'
 import { assignmentIdFor } from '../domain/assignmentId.ts'
@@ -10,7 +11,7 @@ import type { EvaluationContext } from '../domain/targeting.ts'
 import type { Services } from '../Services.ts'
 import { requireApiKey } from './auth.ts'
 import { UnknownError } from './errors.ts'
-import { AssignResponse, Context, ErrorResponse, Key, UserId } from './schemas.ts'
+import { AssignResponse, Context, Key, UserId } from './schemas.ts'
 
 const AssignQuery = Type.Object({ experiment_key: Key, user_id: UserId }, { additionalProperties: false })
 const AssignBody = Type.Object(
@@ -19,10 +20,10 @@ const AssignBody = Type.Object(
 )
 const response = {
   200: AssignResponse,
-  400: ErrorResponse,
-  401: ErrorResponse,
-  403: ErrorResponse,
-  404: ErrorResponse,
+  400: ErrorBodySchema,
+  401: ErrorBodySchema,
+  403: ErrorBodySchema,
+  404: ErrorBodySchema,
 }
 const EMPTY: EvaluationContext = Object.freeze({})
 

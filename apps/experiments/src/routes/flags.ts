@@ -1,12 +1,13 @@
 // Flag evaluation, the service's own API: `POST /flags/:key/evaluate` → {enabled, variant, value, reason}.
 
+import { ErrorBodySchema } from '@agent-sre/service-kit'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import type { EvaluationContext } from '../domain/targeting.ts'
 import type { Services } from '../Services.ts'
 import { requireApiKey } from './auth.ts'
 import { UnknownError } from './errors.ts'
-import { Context, ErrorResponse, FlagEvaluationResponse, Key } from './schemas.ts'
+import { Context, FlagEvaluationResponse, Key } from './schemas.ts'
 
 const EvaluateBody = Type.Object({ context: Type.Optional(Context) }, { additionalProperties: false })
 const EMPTY: EvaluationContext = Object.freeze({})
@@ -24,10 +25,10 @@ export function flagRoutes(services: Services): FastifyPluginAsyncTypebox {
           body: Type.Optional(EvaluateBody),
           response: {
             200: FlagEvaluationResponse,
-            400: ErrorResponse,
-            401: ErrorResponse,
-            403: ErrorResponse,
-            404: ErrorResponse,
+            400: ErrorBodySchema,
+            401: ErrorBodySchema,
+            403: ErrorBodySchema,
+            404: ErrorBodySchema,
           },
         },
       },

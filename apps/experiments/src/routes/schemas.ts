@@ -14,18 +14,6 @@ export const Context = Type.Record(
   { maxProperties: 200, description: 'targeting attributes' },
 )
 
-export const ErrorResponse = Type.Object(
-  {
-    statusCode: Type.Integer(),
-    code: Type.String(),
-    error: Type.String(),
-    message: Type.String(),
-    requestId: Type.String(),
-    details: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }))),
-  },
-  { additionalProperties: true },
-)
-
 // Rules and values are checked by the domain validator, which reports precise paths.
 const Targeting = Type.Union([Type.Null(), Type.Object({}, { additionalProperties: true })])
 
