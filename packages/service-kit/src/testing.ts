@@ -1,5 +1,8 @@
+import assert from 'node:assert/strict'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { Writable } from 'node:stream'
 import { type AnyCloudEvent, toBinaryHttp } from '@agent-sre/events'
+import type { FastifyInstance } from 'fastify'
 
 /** Options for `app.inject` that deliver an event on `POST /` as the broker would. */
 export interface InjectEventRequest {
@@ -82,4 +85,43 @@ export function captureLogs(): LogCapture {
         .filter((line) => line !== '')
         .map((line) => JSON.parse(line) as Record<string, unknown>),
   }
+}
+
+export interface ExportedMetricsOptions {
+  /** The chart's `exported-metrics.txt`: one `<name> <type>` line per metric family. */
+  file: URL
+  /** The service, named in the header the file is rewritten with. */
+  service: string
+  /** The test that keeps the file true (path from the repository root), named in the header. */
+  keptBy: string
+  /** Families the test made count: each needs a sample above 0, so a broken scenario cannot hide one. */
+  incremented?: readonly string[]
+}
+
+/**
+ * charts/README.md, "Contract: exported-metrics.txt": dashboards and alerts may only query what
+ * /metrics really exports. Compares the "# TYPE" lines of `GET /metrics` with the file, after the
+ * test made every metric appear; `UPDATE_EXPORTED_METRICS=1` rewrites the file first.
+ */
+export async function assertExportedMetrics(
+  app: Pick<FastifyInstance, 'inject'>,
+  { file, service, keptBy, incremented = [] }: ExportedMetricsOptions,
+): Promise<void> {
+  const text = (await app.inject({ method: 'GET', url: '/metrics' })).body
+  for (const name of incremented) {
+    assert.match(text, new RegExp(`^${name}\\{[^}]*\\} [1-9]`, 'm'), `${name} was not incremented`)
+  }
+  const exported = [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => `${m[1]} ${m[2]}`).sort()
+  if (process.env.UPDATE_EXPORTED_METRICS === '1') {
+    const header = `# Metric families ${service} exports ("<name> <type>", as the "# TYPE" lines of its /metrics).
+# Kept true by ${keptBy} (UPDATE_EXPORTED_METRICS=1 rewrites it).
+`
+    writeFileSync(file, `${header}${exported.join('\n')}\n`)
+  }
+  const listed = readFileSync(file, 'utf8')
+    .split('\n')
+    .map((line) => line.replace(/#.*/, '').trim())
+    .filter(Boolean)
+    .sort()
+  assert.deepEqual(exported, listed, `${file.pathname} differs from GET /metrics`)
 }

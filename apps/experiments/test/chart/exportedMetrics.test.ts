@@ -1,21 +1,17 @@
-import { readFileSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createEmitter } from '@agent-sre/events'
 import { policyFor } from '@agent-sre/resilience'
+import { assertExportedMetrics } from '@agent-sre/service-kit/testing'
 import { Registry } from 'prom-client'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, it } from 'vitest'
 import { experimentBody, flagBody, testApp } from '../helpers.ts'
 
 /**
- * charts/README.md, "Contract: exported-metrics.txt": the chart's dashboards and alerts may only
- * query what /metrics really exports. Every route and metric is exercised once, then the
- * "# TYPE" lines are compared with the file. UPDATE_EXPORTED_METRICS=1 rewrites the file.
+ * charts/README.md, "Contract: exported-metrics.txt". Every route and metric is exercised once
+ * before /metrics is compared with the file.
  */
 const FILE = new URL('../../../../charts/experiments/exported-metrics.txt', import.meta.url)
-const HEADER = `# Metric families experiments exports ("<name> <type>", as the "# TYPE" lines of its /metrics).
-# Kept true by apps/experiments/test/chart/exportedMetrics.test.ts (UPDATE_EXPORTED_METRICS=1 rewrites it).
-`
 
 describe('charts/experiments/exported-metrics.txt', () => {
   let ctx: Awaited<ReturnType<typeof testApp>>
@@ -49,22 +45,16 @@ describe('charts/experiments/exported-metrics.txt', () => {
     await app.inject({ method: 'POST', url: '/ofrep/v1/evaluate/flags/new-nav', payload: {} })
     await new Promise((resolve) => setTimeout(resolve, 50))
 
-    const text = (await app.inject({ method: 'GET', url: '/metrics' })).body
-    for (const name of [
-      'agentsre_experiments_config_cache_lookups_total',
-      'agentsre_experiments_sticky_lookups_total',
-      'agentsre_experiments_assignment_writes_total',
-      'agentsre_experiments_exposures_total',
-    ]) {
-      expect(text).toMatch(new RegExp(`^${name}\\{[^}]*\\} [1-9]`, 'm'))
-    }
-    const exported = [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => `${m[1]} ${m[2]}`).sort()
-    if (process.env.UPDATE_EXPORTED_METRICS === '1') writeFileSync(FILE, `${HEADER}${exported.join('\n')}\n`)
-    const listed = readFileSync(FILE, 'utf8')
-      .split('\n')
-      .map((line) => line.replace(/#.*/, '').trim())
-      .filter(Boolean)
-      .sort()
-    expect(exported).toEqual(listed)
+    await assertExportedMetrics(app, {
+      file: FILE,
+      service: 'experiments',
+      keptBy: 'apps/experiments/test/chart/exportedMetrics.test.ts',
+      incremented: [
+        'agentsre_experiments_config_cache_lookups_total',
+        'agentsre_experiments_sticky_lookups_total',
+        'agentsre_experiments_assignment_writes_total',
+        'agentsre_experiments_exposures_total',
+      ],
+    })
   })
 })
