@@ -2,9 +2,8 @@
 // metrics), with sticky persistence on: PGlite in memory, or Postgres when DATABASE_URL is set.
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
-import { loadConfig, runServer } from '@agent-sre/service-kit'
+import { loadConfig, logDestination, runServer } from '@agent-sre/service-kit'
 import { openCache, openDatabase } from '@agent-sre/store'
-import pino from 'pino'
 import { buildApp } from '../../src/app.ts'
 import { ExperimentsConfigSchema } from '../../src/config.ts'
 
@@ -24,7 +23,7 @@ const app = await runServer({
       config: loadConfig(ExperimentsConfigSchema),
       db,
       cache: openCache({ url: process.env.REDIS_URL, keyPrefix: `bench-${Date.now()}-` }),
-      logDestination: pino.destination({ dest: process.env.BENCH_LOG_FILE ?? '/dev/null', sync: false }),
+      logDestination: logDestination(process.env.BENCH_LOG_FILE ?? '/dev/null'),
     })
   },
 })
