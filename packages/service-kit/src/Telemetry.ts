@@ -24,7 +24,7 @@ export function startTelemetry({ serviceName, env = process.env }: TelemetryOpti
   if (sdk || !env.OTEL_EXPORTER_OTLP_ENDPOINT) return sdk !== undefined
   sdk = new NodeSDK({
     serviceName: env.OTEL_SERVICE_NAME || env.K_SERVICE || serviceName,
-    traceExporter: new OTLPTraceExporter(),
+    traceExporter: new OTLPTraceExporter(traceExporterConfig(env)),
     // Without OTEL_TRACES_SAMPLER: follow the caller's decision, and start a trace for 10% of
     // the rest; recording every request costs more than the service's own work on fast routes.
     ...(!env.OTEL_TRACES_SAMPLER && { sampler: defaultSampler() }),
@@ -32,6 +32,41 @@ export function startTelemetry({ serviceName, env = process.env }: TelemetryOpti
   })
   sdk.start()
   return true
+}
+
+/**
+ * Where and with which headers traces go, from `env` rather than `process.env` (which the
+ * exporter would read): `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` as is, else
+ * `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/traces`; `OTEL_EXPORTER_OTLP_HEADERS` overridden by
+ * `OTEL_EXPORTER_OTLP_TRACES_HEADERS` (`key=value,…`, values percent-encoded), as the OTLP spec says.
+ */
+export function traceExporterConfig(env: Env): { url?: string; headers?: Record<string, string> } {
+  const base = env.OTEL_EXPORTER_OTLP_ENDPOINT
+  const url = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || (base && `${base.replace(/\/*$/, '/')}v1/traces`)
+  const headers = {
+    ...parseHeaders(env.OTEL_EXPORTER_OTLP_HEADERS),
+    ...parseHeaders(env.OTEL_EXPORTER_OTLP_TRACES_HEADERS),
+  }
+  return { ...(url && { url }), ...(Object.keys(headers).length > 0 && { headers }) }
+}
+
+function parseHeaders(list: string | undefined): Record<string, string> {
+  const headers: Record<string, string> = {}
+  for (const pair of list?.split(',') ?? []) {
+    const eq = pair.indexOf('=')
+    const key = pair.slice(0, eq).trim()
+    if (eq > 0 && key !== '') headers[key] = percentDecoded(pair.slice(eq + 1).trim())
+  }
+  return headers
+}
+
+// A stray `%` must not stop the service from starting; the value is then sent as written.
+function percentDecoded(value: string): string {
+  try {
+    return decodeURIComponent(value)
+  } catch {
+    return value
+  }
 }
 
 /** Parent-based: a caller's sampled flag wins; new traces are started for `ratio` of requests. */
