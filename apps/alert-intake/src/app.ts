@@ -1,11 +1,6 @@
 import { fileURLToPath } from 'node:url'
-import {
-  type CatalogEvent,
-  createEmitter,
-  type Emitter,
-  EventTypes,
-  traceExtensionsFrom,
-} from '@agent-sre/events'
+import { type CatalogEvent, EventTypes, traceExtensionsFrom } from '@agent-sre/events'
+import { policyFor, type ResiliencePolicy } from '@agent-sre/resilience'
 import type { ServiceOptions } from '@agent-sre/service-kit'
 import {
   type CloudEventHandlers,
@@ -26,7 +21,7 @@ import { Intake, newTraceparent } from './adapters/Intake.ts'
 import type { AlertSource } from './adapters/IntakeRepository.ts'
 import { intakeMetrics } from './adapters/metrics.ts'
 import { OutboxPublisher } from './adapters/OutboxPublisher.ts'
-import { sinkFetch } from './adapters/sinkFetch.ts'
+import { type WireSink, wireSink } from './adapters/wireSink.ts'
 import type { AppConfig } from './config.ts'
 import type { AlertStatus } from './domain/alert.ts'
 import { groupKeyFor } from './domain/grouping.ts'
@@ -41,7 +36,10 @@ export interface BuildOptions {
   /** Injected resources are not closed by the app; otherwise they are opened from the config. */
   db?: Database
   cache?: Cache
-  emitter?: Pick<Emitter, 'emit'>
+  /** Default: wireSink to K_SINK/BROKER_URL. */
+  sink?: WireSink
+  /** Around each outbox batch send; default policyFor('event-sink') with the resilience defaults. */
+  policy?: Pick<ResiliencePolicy, 'execute'>
   registry?: Registry
   env?: Readonly<Record<string, string | undefined>>
   now?: () => number
@@ -93,7 +91,7 @@ export async function buildApp(options: BuildOptions): Promise<IntakeApp> {
     .map((s) => s.trim())
     .filter(Boolean)
   const sinkUrl = sinkUrlOf(config)
-  if (!options.emitter && !sinkUrl) {
+  if (!options.sink && !sinkUrl) {
     throw new ConfigError([
       { variable: 'K_SINK', message: 'K_SINK or BROKER_URL is required to publish events' },
     ])
@@ -128,14 +126,12 @@ export async function buildApp(options: BuildOptions): Promise<IntakeApp> {
   let app: ServiceInstance | undefined
   // The app (and its logger) is created after these; they log through it once it exists.
   const logger = { warn: (obj: object, msg: string) => app?.log.warn(obj, msg) }
-  const emitter =
-    options.emitter ??
-    createEmitter({
-      sinkUrl: sinkUrl as string,
+  const sink = options.sink ?? wireSink(sinkUrl as string, config.OUTBOX_CONCURRENCY)
+  const policy =
+    options.policy ??
+    policyFor('event-sink', undefined, {
       registry,
-      fetch: sinkFetch(config.OUTBOX_CONCURRENCY),
       logger: {
-        debug: (obj, msg) => app?.log.debug(obj, msg),
         info: (obj, msg) => app?.log.info(obj, msg),
         warn: (obj, msg) => app?.log.warn(obj, msg),
       },
@@ -171,7 +167,8 @@ export async function buildApp(options: BuildOptions): Promise<IntakeApp> {
   })
   publisher = new OutboxPublisher({
     db,
-    emitter,
+    sink,
+    policy,
     metrics,
     batchSize: config.OUTBOX_BATCH_SIZE,
     leaseMs: config.OUTBOX_LEASE_MS,

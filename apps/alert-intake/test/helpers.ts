@@ -1,14 +1,24 @@
-import type { AnyCloudEvent } from '@agent-sre/events'
+import { type AnyCloudEvent, parseHttpEvent } from '@agent-sre/events'
 import { loadConfig } from '@agent-sre/service-kit'
 import { openCache, openDatabase } from '@agent-sre/store'
 import { freshSchemaName } from '@agent-sre/store/testing'
 import { Registry } from 'prom-client'
+import type { WireEvent } from '../src/adapters/wireSink.ts'
 import { buildApp, MIGRATIONS_DIR } from '../src/app.ts'
 import { AppConfigSchema } from '../src/config.ts'
 
 export const TOKEN = 'test-token-0123456789'
 
-/** A broker stand-in that records what it accepts and can be switched off. */
+/** One attempt, no timeout: the stand-in sink answers at once. */
+const noRetry = {
+  execute: <T>(fn: (c: { signal: AbortSignal; attempt: number }) => Promise<T>) =>
+    fn({ signal: new AbortController().signal, attempt: 1 }),
+}
+
+/**
+ * A broker stand-in that records what it accepts (decoded from the posted wire form, as the broker
+ * ingress would) and can be switched off.
+ */
 export function recordingSink() {
   const events: AnyCloudEvent[] = []
   let down = false
@@ -17,11 +27,9 @@ export function recordingSink() {
     setDown(value: boolean) {
       down = value
     },
-    emitter: {
-      async emit(event: AnyCloudEvent) {
-        if (down) throw new Error('broker unavailable')
-        events.push(event)
-      },
+    async post(event: WireEvent) {
+      if (down) throw new Error('broker unavailable')
+      events.push(parseHttpEvent(event.headers, event.body))
     },
   }
 }
@@ -49,7 +57,8 @@ export async function testApp(
     config,
     db,
     cache,
-    emitter: sink.emitter,
+    sink: sink.post,
+    policy: noRetry,
     registry,
     env: { WEBHOOK_BEARER_TOKEN: TOKEN, ...env },
     background,

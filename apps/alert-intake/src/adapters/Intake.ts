@@ -1,4 +1,3 @@
-import { uuidv7 } from '@agent-sre/events'
 import type { Cache, Database } from '@agent-sre/store'
 import {
   type AlertState,
@@ -21,6 +20,7 @@ import {
   writeState,
 } from './IntakeRepository.ts'
 import type { IntakeMetrics } from './metrics.ts'
+import { outboxRecord } from './OutboxPublisher.ts'
 
 export interface IntakeOptions {
   readonly db: Database
@@ -122,7 +122,7 @@ export class Intake {
         alerts: [...d.alerts.values()].filter((a) => touched.has(a.fingerprint)).map((a) => this.#row(a)),
         storms: new Map([...d.storms].filter(([k, w]) => claimed.storms.get(k) !== w)),
         stormWindowMs: pipeline.storm.windowMs,
-        events: d.events.map((e) => ({ ...e, id: uuidv7() })),
+        events: d.events.map((e) => outboxRecord(e, now)),
       })
       return { fresh, events: d.events.length, flapping: d.flapping, suppressed: d.stormSuppressed }
     })
@@ -183,7 +183,7 @@ export class Intake {
             alerts: released,
             storms: new Map(),
             stormWindowMs: pipeline.storm.windowMs,
-            events: events.map((e) => ({ ...e, id: uuidv7() })),
+            events: events.map((e) => outboxRecord(e, now)),
           })
         }
       })

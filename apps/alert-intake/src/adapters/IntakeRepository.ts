@@ -2,6 +2,7 @@ import type { Database, Queryable } from '@agent-sre/store'
 import type { FlapState } from '../domain/flapping.ts'
 import type { AlertState, OutboxEvent, PipelineItem } from '../domain/pipeline.ts'
 import type { StormWindow } from '../domain/storm.ts'
+import type { WireEvent } from './wireSink.ts'
 
 /** SQL of the intake. Every write of a flush is one statement over its rows as JSON. */
 
@@ -108,7 +109,15 @@ export interface StateWrite {
   readonly alerts: readonly AlertWrite[]
   readonly storms: ReadonlyMap<string, StormWindow>
   readonly stormWindowMs: number
-  readonly events: readonly (OutboxEvent & { id: string })[]
+  readonly events: readonly OutboxRecord[]
+}
+
+/** An event as the outbox keeps it: already in its wire form (see OutboxPublisher). */
+export interface OutboxRecord {
+  readonly eventId: string
+  readonly type: OutboxEvent['type']
+  readonly partitionKey: string
+  readonly wire: WireEvent
 }
 
 /** Upserts alert state and storm windows and appends the outbox rows: one round trip. */
@@ -138,9 +147,9 @@ export async function writeState(tx: Queryable, write: StateWrite): Promise<void
          window_start = excluded.window_start, window_end = excluded.window_end, state = excluded.state
        returning 1
      ), o as (
-       insert into outbox (event_id, type, data, correlation_id, traceparent)
-       select event_id, type, data, correlation_id, traceparent
-       from jsonb_to_recordset($4::jsonb) as u(event_id text, type text, data jsonb, correlation_id text, traceparent text)
+       insert into outbox (event_id, type, partition_key, headers, body)
+       select event_id, type, partition_key, headers, body
+       from json_to_recordset($4::json) as u(event_id text, type text, partition_key text, headers json, body text)
        returning 1
      )
      select (select count(*) from a) as alerts, (select count(*) from s) as storms, (select count(*) from o) as events`,
@@ -163,11 +172,11 @@ export async function writeState(tx: Queryable, write: StateWrite): Promise<void
       write.stormWindowMs,
       JSON.stringify(
         write.events.map((e) => ({
-          event_id: e.id,
+          event_id: e.eventId,
           type: e.type,
-          data: e.data,
-          correlation_id: e.correlationId,
-          traceparent: e.traceparent,
+          partition_key: e.partitionKey,
+          headers: e.wire.headers,
+          body: e.wire.body,
         })),
       ),
     ],
@@ -203,9 +212,13 @@ export type OutboxRow = {
   id: string
   event_id: string
   type: OutboxEvent['type']
-  data: OutboxEvent['data']
-  correlation_id: string
-  traceparent: string
+  partition_key: string | null
+  headers: Record<string, string> | null
+  body: string | null
+  // rows from before migration 003 carry the event's parts instead of its wire form
+  data: OutboxEvent['data'] | null
+  correlation_id: string | null
+  traceparent: string | null
   created_at: Date | string
   attempts: number
 }
@@ -217,7 +230,8 @@ export async function leaseOutbox(db: Queryable, limit: number, leaseMs: number)
      where id in (
        select id from outbox where leased_until is null or leased_until < now()
        order by id limit $1 for update skip locked)
-     returning id, event_id, type, data, correlation_id, traceparent, created_at, attempts`,
+     returning id, event_id, type, partition_key, headers, body, data, correlation_id, traceparent, created_at,
+               attempts`,
     [limit, leaseMs],
   )
   return rows.sort((x, y) => Number(x.id) - Number(y.id))

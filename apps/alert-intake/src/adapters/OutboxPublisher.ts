@@ -1,11 +1,26 @@
-import { type Emitter, makeEvent } from '@agent-sre/events'
+import { makeEvent } from '@agent-sre/events'
+import type { ResiliencePolicy } from '@agent-sre/resilience'
 import type { Database } from '@agent-sre/store'
-import { deleteOutbox, leaseOutbox, type OutboxRow, outboxLagSeconds } from './IntakeRepository.ts'
+import type { OutboxEvent } from '../domain/pipeline.ts'
+import {
+  deleteOutbox,
+  leaseOutbox,
+  type OutboxRecord,
+  type OutboxRow,
+  outboxLagSeconds,
+} from './IntakeRepository.ts'
 import type { IntakeMetrics } from './metrics.ts'
+import { toWire, type WireEvent, type WireSink } from './wireSink.ts'
 
 export interface PublisherOptions {
   readonly db: Database
-  readonly emitter: Pick<Emitter, 'emit'>
+  /** Posts one event to the broker (see wireSink). */
+  readonly sink: WireSink
+  /**
+   * Retry/timeout/breaker around each batch send: one call per pass, not per event. An attempt
+   * sends what is still unsent of the batch; its timeout covers the whole attempt.
+   */
+  readonly policy: Pick<ResiliencePolicy, 'execute'>
   readonly metrics: IntakeMetrics
   readonly batchSize: number
   /** How long a leased row is left to this publisher before another may send it again. */
@@ -14,6 +29,19 @@ export interface PublisherOptions {
   /** Partition keys sent in parallel; events of one key go one after another, in order. */
   readonly concurrency: number
   readonly logger?: { warn(obj: object, msg: string): void }
+}
+
+/**
+ * The outbox form of an event, built (and validated against the catalog) once, when its flush
+ * commits: every send, re-sends included, posts these exact bytes with this CloudEvent id.
+ */
+export function outboxRecord(e: OutboxEvent, nowMs: number): OutboxRecord {
+  const event = makeEvent(e.type, e.data as never, {
+    time: new Date(nowMs),
+    correlationId: e.correlationId,
+    traceparent: e.traceparent,
+  })
+  return { eventId: event.id, type: e.type, partitionKey: event.partitionkey ?? e.type, wire: toWire(event) }
 }
 
 /**
@@ -58,40 +86,69 @@ export class OutboxPublisher {
 
   /** One pass; resolves with the number of events delivered. */
   async drainOnce(): Promise<number> {
-    const { db, batchSize, leaseMs, metrics } = this.#o
+    const { db, batchSize, leaseMs, metrics, sink } = this.#o
     const rows = await leaseOutbox(db, batchSize, leaseMs)
     if (rows.length === 0) return 0
     const byKey = new Map<string, OutboxRow[]>()
     for (const row of rows) {
       const key = partitionOf(row)
-      const list = byKey.get(key)
-      if (list) list.push(row)
+      const lane = byKey.get(key)
+      if (lane) lane.push(row)
       else byKey.set(key, [row])
     }
-    const sent: string[] = []
     const lanes = [...byKey.values()]
-    let next = 0
-    const worker = async () => {
-      while (next < lanes.length) {
-        const lane = lanes[next++] as OutboxRow[]
-        for (const row of lane) {
-          try {
-            await this.#o.emitter.emit(toEvent(row))
-            sent.push(row.id)
-            metrics.published.inc({ type: row.type })
-          } catch (err) {
-            metrics.publishFailures.inc()
-            this.#o.logger?.warn(
-              { eventId: row.event_id, type: row.type, attempts: row.attempts, err },
-              'event not published, will retry',
-            )
-            break // keep the order of this key: the rest waits for the retry
+    // Rows of each lane already delivered, kept across attempts: a retry resumes where it stopped.
+    const done = new Array<number>(lanes.length).fill(0)
+    const sent: OutboxRow[] = []
+    const attempt = async (signal: AbortSignal) => {
+      const open = lanes.flatMap((lane, i) => ((done[i] as number) < lane.length ? [i] : []))
+      let next = 0
+      let failure: { err: unknown } | undefined
+      const worker = async () => {
+        while (next < open.length) {
+          const i = open[next++] as number
+          const lane = lanes[i] as OutboxRow[]
+          for (let j = done[i] as number; j < lane.length; j++) {
+            const row = lane[j] as OutboxRow
+            try {
+              await sink(wireOf(row), signal)
+            } catch (err) {
+              failure ??= { err }
+              break // keep the order of this key: the rest waits for the retry
+            }
+            done[i] = j + 1
+            sent.push(row)
           }
         }
       }
+      await Promise.all(Array.from({ length: Math.min(this.#o.concurrency, open.length) }, worker))
+      if (failure) throw failure.err
     }
-    await Promise.all(Array.from({ length: Math.min(this.#o.concurrency, lanes.length) }, worker))
-    await deleteOutbox(db, sent)
+    try {
+      await this.#o.policy.execute(({ signal }) => attempt(signal))
+    } catch (err) {
+      // One failure per key left unsent (its first unsent event), as a per-event send would count.
+      const stuck = lanes.flatMap((lane, i) => {
+        const row = lane[done[i] as number]
+        return row ? [row] : []
+      })
+      metrics.publishFailures.inc(stuck.length)
+      this.#o.logger?.warn(
+        {
+          events: stuck.map((r) => ({ eventId: r.event_id, type: r.type, attempts: r.attempts })),
+          err,
+        },
+        'events not published, will retry',
+      )
+    }
+    await deleteOutbox(
+      db,
+      sent.map((r) => r.id),
+    )
+    // One increment per type and pass (a labelled increment hashes its labels).
+    const byType = new Map<string, number>()
+    for (const r of sent) byType.set(r.type, (byType.get(r.type) ?? 0) + 1)
+    for (const [type, n] of byType) metrics.published.inc({ type }, n)
     return sent.length
   }
 
@@ -123,16 +180,20 @@ export class OutboxPublisher {
 }
 
 function partitionOf(row: OutboxRow): string {
-  const d = row.data as { alert?: { fingerprint: string }; fingerprint?: string; groupKey?: string }
-  return d.alert?.fingerprint ?? d.fingerprint ?? d.groupKey ?? row.type
+  if (row.partition_key !== null) return row.partition_key
+  const d = row.data as { alert?: { fingerprint: string }; fingerprint?: string; groupKey?: string } | null
+  return d?.alert?.fingerprint ?? d?.fingerprint ?? d?.groupKey ?? row.type
 }
 
-/** The stored event rebuilt with its original id and time, so a re-send is recognisably the same. */
-function toEvent(row: OutboxRow) {
-  return makeEvent(row.type, row.data as never, {
-    id: row.event_id,
-    time: new Date(row.created_at),
-    correlationId: row.correlation_id,
-    traceparent: row.traceparent,
-  })
+/** The stored bytes; a row from before migration 003 is encoded with its original id and time. */
+function wireOf(row: OutboxRow): WireEvent {
+  if (row.headers !== null && row.body !== null) return { headers: row.headers, body: row.body }
+  return toWire(
+    makeEvent(row.type, row.data as never, {
+      id: row.event_id,
+      time: new Date(row.created_at),
+      correlationId: row.correlation_id ?? row.event_id,
+      ...(row.traceparent === null ? {} : { traceparent: row.traceparent }),
+    }),
+  )
 }

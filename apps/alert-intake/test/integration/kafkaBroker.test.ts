@@ -89,7 +89,7 @@ describe.skipIf(!ready)('alert-intake on PostgreSQL, Redis and the broker on Kaf
       (
         await admin.query<{ n: number }>(
           `select (select count(*) from alerts where alertname = 'DbDown')::int
-                + (select count(*) from outbox where data->'alert'->'labels'->>'alertname' = 'DbDown')::int
+                + (select count(*) from outbox where body::json->'alert'->'labels'->>'alertname' = 'DbDown')::int
                 + (select count(*) from alert_transitions t join alerts a using (fingerprint) where a.alertname = 'DbDown')::int as n`,
         )
       ).rows[0]?.n

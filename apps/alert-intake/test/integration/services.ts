@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createBroker, createBrokerApp, parseTriggerValues } from '@agent-sre/broker'
-import { type AnyCloudEvent, createEmitter, parseHttpEvent } from '@agent-sre/events'
+import { type AnyCloudEvent, parseHttpEvent } from '@agent-sre/events'
 import { policyFor } from '@agent-sre/resilience'
 import { loadConfig } from '@agent-sre/service-kit'
 import { freshSchemaName } from '@agent-sre/store/testing'
@@ -103,8 +103,8 @@ export async function startKafkaBroker(kafkaBrokers: string, observerUrl: string
 export const TOKEN = 'integration-token-0123456789'
 
 /**
- * alert-intake as in production — real emitter over HTTP, background publisher and sweeper — on
- * the given backends. The emitter's policy has no circuit breaker: the default one (open for 30 s
+ * alert-intake as in production — real sender over HTTP, background publisher and sweeper — on
+ * the given backends. The sender's policy has no circuit breaker: the default one (open for 30 s
  * after 5 failures) would only make the broker-down test slow, it is tested in @agent-sre/resilience.
  */
 export async function startIntake(
@@ -125,20 +125,16 @@ export async function startIntake(
     SWEEP_INTERVAL_MS: '50',
     ...env,
   })
-  const emitter = createEmitter({
-    sinkUrl: urls.sink,
-    registry,
-    policy: policyFor(
-      'event-sink',
-      {
-        timeoutMs: 5_000,
-        retry: { maxAttempts: 1, initialDelayMs: 0, maxDelayMs: 0, jitter: 0 },
-        breaker: false,
-      },
-      { registry },
-    ),
-  })
-  const built = await buildApp({ config, env: { WEBHOOK_BEARER_TOKEN: TOKEN }, registry, emitter })
+  const policy = policyFor(
+    'event-sink',
+    {
+      timeoutMs: 5_000,
+      retry: { maxAttempts: 1, initialDelayMs: 0, maxDelayMs: 0, jitter: 0 },
+      breaker: false,
+    },
+    { registry },
+  )
+  const built = await buildApp({ config, env: { WEBHOOK_BEARER_TOKEN: TOKEN }, registry, policy })
   const address = await built.app.listen({ port: 0, host: '127.0.0.1' })
   return { ...built, address, registry, schema }
 }
