@@ -6,6 +6,8 @@ describe('assignmentIdFor', () => {
     const id = assignmentIdFor('0b5c6f3e-2f6e-4d8e-9a51-3c1f0f6f1a11', 1, 'user-1')
     expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
     expect(assignmentIdFor('0b5c6f3e-2f6e-4d8e-9a51-3c1f0f6f1a11', 1, 'user-1')).toBe(id)
+    // Persisted ids must not change between releases.
+    expect(id).toBe('827af339-5765-8621-b9d6-40154d7bb0a2')
     expect(assignmentIdFor('0b5c6f3e-2f6e-4d8e-9a51-3c1f0f6f1a11', 2, 'user-1')).not.toBe(id)
     expect(assignmentIdFor('0b5c6f3e-2f6e-4d8e-9a51-3c1f0f6f1a11', 1, 'user-2')).not.toBe(id)
   })
