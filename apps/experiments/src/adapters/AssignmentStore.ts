@@ -4,7 +4,7 @@
 // gathered into one query (`unnest` of keys) per event-loop turn.
 // Writes: `remember` records the assignment in memory and answers at once; a timer writes the
 // pending assignments in batches (one multi-row `insert … on conflict do nothing` per batch: the
-// first writer across replicas wins, and a replica that lost a race drops its cached copy).
+// first writer across replicas wins, and a replica that lost a race reads and caches the winner).
 //
 // Durability (also in docs/experiments.md): an assignment is durable once the batch holding it
 // commits, normally within `flushIntervalMs` of the response. On SIGTERM the app's onClose flushes
@@ -209,15 +209,17 @@ export class AssignmentStore {
         ],
       )
       const inserted = new Set(rows.map((r) => keyOf(r.experiment_id, Number(r.bucket_version), r.user_id)))
+      const lost: Pending[] = []
       for (const p of batch) {
         const id = keyOf(p.experimentId, p.bucketVersion, p.userId)
         if (this.#pending.get(id) === p) this.#pending.delete(id)
-        // Another replica persisted a first assignment before us: forget ours, read theirs next time.
-        if (!inserted.has(id)) this.#cache.delete(id)
+        if (!inserted.has(id)) lost.push(p)
       }
       this.#writes.inc({ outcome: 'written' }, inserted.size)
-      if (batch.length > inserted.size)
-        this.#writes.inc({ outcome: 'conflict' }, batch.length - inserted.size)
+      if (lost.length > 0) {
+        this.#writes.inc({ outcome: 'conflict' }, lost.length)
+        await this.#cacheWinners(lost)
+      }
     } catch (err) {
       this.#writes.inc({ outcome: 'failed' }, batch.length)
       this.#logger.warn(
@@ -225,6 +227,31 @@ export class AssignmentStore {
         'assignment batch not written, will retry',
       )
     }
+  }
+
+  /**
+   * Another replica persisted a first assignment before us: cache theirs now, here in the flush,
+   * so the users' next requests answer from memory instead of reading Postgres (or re-assigning).
+   */
+  async #cacheWinners(lost: readonly Pending[]): Promise<void> {
+    let found: Map<string, StickyAssignment> | undefined
+    try {
+      found = await this.#select(lost)
+    } catch (err) {
+      this.#logger.warn({ err, keys: lost.length }, 'reading assignments that won a race failed')
+    }
+    for (const p of lost) {
+      const id = keyOf(p.experimentId, p.bucketVersion, p.userId)
+      const winner = found?.get(id)
+      // Not found (the read failed, or the row that won has expired): forget ours, look up next time.
+      if (winner) this.#cacheStored(id, winner)
+      else this.#cache.delete(id)
+    }
+  }
+
+  #cacheStored(id: string, stored: StickyAssignment): void {
+    const remaining = stored.assignedAt + this.#retentionMs - this.#now()
+    this.#cache.set(id, stored, Math.max(1, Math.min(remaining, this.#cacheTtlMs)))
   }
 
   async #select(keys: readonly Key[]): Promise<Map<string, StickyAssignment>> {
@@ -276,10 +303,8 @@ export class AssignmentStore {
       const hit = found.get(id)
       // A write that landed while the read ran wins over a stale "none".
       const value = this.#pending.get(id) ?? hit
-      if (hit) {
-        const remaining = hit.assignedAt + this.#retentionMs - this.#now()
-        this.#cache.set(id, hit, Math.max(1, Math.min(remaining, this.#cacheTtlMs)))
-      } else if (!value) this.#cache.set(id, null, this.#negativeTtlMs)
+      if (hit) this.#cacheStored(id, hit)
+      else if (!value) this.#cache.set(id, null, this.#negativeTtlMs)
       this.#lookups.inc({ source: value ? 'database' : 'none' })
       for (const w of waiting.get(id)!) w.resolve(value)
     }
