@@ -223,16 +223,26 @@ export type OutboxRow = {
   attempts: number
 }
 
-/** Leases the oldest unsent rows (autocommit: no transaction stays open while sending). */
-export async function leaseOutbox(db: Queryable, limit: number, leaseMs: number): Promise<OutboxRow[]> {
+/**
+ * Leases the oldest unsent rows (autocommit: no transaction stays open while sending), deleting the
+ * rows of the previous pass that were sent in the same statement. The lease's subquery sees the
+ * snapshot before the delete, where those rows are still leased, so it never picks them.
+ */
+export async function leaseOutbox(
+  db: Queryable,
+  limit: number,
+  leaseMs: number,
+  sentBefore: readonly string[] = [],
+): Promise<OutboxRow[]> {
   const { rows } = await db.query<OutboxRow>(
-    `update outbox set leased_until = now() + ($2::int * interval '1 millisecond'), attempts = attempts + 1
+    `with sent as (delete from outbox where id = any($3::bigint[]))
+     update outbox set leased_until = now() + ($2::int * interval '1 millisecond'), attempts = attempts + 1
      where id in (
        select id from outbox where leased_until is null or leased_until < now()
        order by id limit $1 for update skip locked)
      returning id, event_id, type, partition_key, headers, body, data, correlation_id, traceparent, created_at,
                attempts`,
-    [limit, leaseMs],
+    [limit, leaseMs, sentBefore],
   )
   return rows.sort((x, y) => Number(x.id) - Number(y.id))
 }

@@ -84,11 +84,21 @@ export class OutboxPublisher {
     await this.#running
   }
 
-  /** One pass; resolves with the number of events delivered. */
+  /** One pass; resolves with the number of events delivered (and deleted). */
   async drainOnce(): Promise<number> {
+    const sent = await this.#pass([])
+    await deleteOutbox(this.#o.db, sent)
+    return sent.length
+  }
+
+  /**
+   * Leases a batch — deleting `sentBefore`, the previous pass's delivered rows, in the same
+   * statement — and sends it. Resolves with the ids delivered, for the caller to delete.
+   */
+  async #pass(sentBefore: readonly string[]): Promise<string[]> {
     const { db, batchSize, leaseMs, metrics, sink } = this.#o
-    const rows = await leaseOutbox(db, batchSize, leaseMs)
-    if (rows.length === 0) return 0
+    const rows = await leaseOutbox(db, batchSize, leaseMs, sentBefore)
+    if (rows.length === 0) return []
     const byKey = new Map<string, OutboxRow[]>()
     for (const row of rows) {
       const key = partitionOf(row)
@@ -141,15 +151,11 @@ export class OutboxPublisher {
         'events not published, will retry',
       )
     }
-    await deleteOutbox(
-      db,
-      sent.map((r) => r.id),
-    )
     // One increment per type and pass (a labelled increment hashes its labels).
     const byType = new Map<string, number>()
     for (const r of sent) byType.set(r.type, (byType.get(r.type) ?? 0) + 1)
     for (const [type, n] of byType) metrics.published.inc({ type }, n)
-    return sent.length
+    return sent.map((r) => r.id)
   }
 
   async refreshLag(): Promise<void> {
@@ -158,14 +164,20 @@ export class OutboxPublisher {
 
   async #loop(): Promise<void> {
     clearTimeout(this.#timer)
+    // Delivered rows are deleted by the next pass's lease: one round trip per batch under a backlog.
+    let sent: string[] = []
     try {
       do {
         this.#again = false
-        while (!this.#stopped && (await this.drainOnce()) === this.#o.batchSize) {}
+        do sent = await this.#pass(sent)
+        while (!this.#stopped && sent.length === this.#o.batchSize)
       } while (this.#again && !this.#stopped)
+      await deleteOutbox(this.#o.db, sent.splice(0))
       await this.refreshLag()
     } catch (err) {
       this.#o.logger?.warn({ err }, 'outbox drain failed')
+      // Rows left undeleted stay leased, then are re-sent with the same id: receivers deduplicate.
+      await deleteOutbox(this.#o.db, sent).catch(() => {})
     } finally {
       this.#arm()
     }

@@ -3,7 +3,7 @@ import { HttpStatusError, policyFor } from '@agent-sre/resilience'
 import { type Database, openDatabase } from '@agent-sre/store'
 import { freshSchemaName } from '@agent-sre/store/testing'
 import { Registry } from 'prom-client'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { writeState } from '../../src/adapters/IntakeRepository.ts'
 import { intakeMetrics } from '../../src/adapters/metrics.ts'
 import { OutboxPublisher, outboxRecord } from '../../src/adapters/OutboxPublisher.ts'
@@ -42,7 +42,7 @@ describe('OutboxPublisher', () => {
     await db.close()
   })
 
-  const publisher = (sink: (e: WireEvent) => Promise<void>, maxAttempts: number) => {
+  const publisher = (sink: (e: WireEvent) => Promise<void>, maxAttempts: number, batchSize = 100) => {
     const policy = policyFor(
       'event-sink',
       {
@@ -57,7 +57,7 @@ describe('OutboxPublisher', () => {
       sink,
       policy,
       metrics: intakeMetrics(registry),
-      batchSize: 100,
+      batchSize,
       leaseMs: 30_000,
       pollIntervalMs: 1_000,
       concurrency: 4,
@@ -120,5 +120,26 @@ describe('OutboxPublisher', () => {
       partitionkey: 'legacy',
       data: e.data,
     })
+  })
+
+  it('drains a backlog batch after batch on its own, deleting each batch with the next lease', async () => {
+    const records = [1, 2, 3, 4, 5].map((n) => outboxRecord(storm('k', n), Date.now()))
+    await writeState(db, { alerts: [], storms: new Map(), stormWindowMs: 60_000, events: records })
+    const statements: string[] = []
+    const query = db.query.bind(db)
+    db.query = ((sql: string, params?: unknown[]) => {
+      statements.push(sql.trim().split(/\s+/).slice(0, 2).join(' '))
+      return query(sql, params)
+    }) as typeof db.query
+    const posted: number[] = []
+    const p = publisher(async (w) => void posted.push(JSON.parse(w.body).count), 1, 2)
+    p.start()
+    p.wake()
+    await vi.waitFor(async () => expect(await outboxCount()).toBe(0), { timeout: 5_000, interval: 20 })
+    await p.stop()
+    expect(posted).toEqual([1, 2, 3, 4, 5])
+    // Three leases (2 + 2 + 1 rows), the first two deleting the batch before; one delete at the end.
+    expect(statements.filter((s) => s === 'with sent')).toHaveLength(3)
+    expect(statements.filter((s) => s === 'delete from')).toHaveLength(1)
   })
 })
