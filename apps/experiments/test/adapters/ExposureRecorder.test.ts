@@ -67,6 +67,45 @@ describe('ExposureRecorder', () => {
     expect(sent).toEqual(['u'])
   })
 
+  it('checks queued exposures across replicas in batches; a failed check is retried later', async () => {
+    const registry = new Registry()
+    const memory = openCache()
+    let inFlight = 0
+    let maxInFlight = 0
+    let down = true
+    const cache = {
+      setIfAbsent: async (key: string, value: string, ttlMs: number) => {
+        maxInFlight = Math.max(maxInFlight, ++inFlight)
+        await new Promise((resolve) => setImmediate(resolve))
+        inFlight--
+        if (down && key.endsWith(':u0:a')) throw new Error('cache down')
+        return memory.setIfAbsent(key, value, ttlMs)
+      },
+      delete: (key: string) => memory.delete(key),
+    }
+    const sent: string[] = []
+    const recorder = new ExposureRecorder({
+      emit: async (event) => {
+        sent.push(event.data.userId)
+      },
+      cache,
+      logger: silent,
+      registry,
+      concurrency: 1,
+    })
+    for (let i = 0; i < 100; i++) recorder.record(exposure(`u${i}`), 1, 'id')
+    await recorder.drain()
+    // One worker, yet its checks overlap: a batch at a time, bounded.
+    expect(maxInFlight).toBe(64)
+    expect(sent).toHaveLength(99)
+    expect((await outcomes(registry)).failed).toBe(1)
+    down = false
+    recorder.record(exposure('u0'), 1, 'id')
+    await recorder.drain()
+    expect(sent).toContain('u0')
+    await memory.close()
+  })
+
   it.skipIf(!redisUrl)('deduplicates per user and variant across replicas through Redis', async () => {
     const prefix = `exp-${Date.now()}-`
     const caches = [
