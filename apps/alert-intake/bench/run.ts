@@ -112,14 +112,12 @@ interface Measured extends BenchmarkResult {
   nodeMicrosPerAlert: number
   /** CPU of its PostgreSQL backends per accepted alert, µs (NaN without PostgreSQL). */
   postgresMicrosPerAlert: number
-  /** CPU readings before the warm-up, to charge the outbox drain after the load too. */
+  /** The node CPU reading before the warm-up, to charge the outbox drain after the load too. */
   nodeCpuAtStart: number
-  postgresCpuAtStart: number
 }
 
 async function measure(name: string, running: RunningTarget, postgresCpu?: CpuProbe): Promise<Measured> {
   const nodeCpuAtStart = running.cpuSeconds()
-  const postgresCpuAtStart = (await postgresCpu?.()) ?? Number.NaN
   await load(`${name} (warm-up)`, running.url, 1)
   const node0 = running.cpuSeconds()
   const pg0 = (await postgresCpu?.()) ?? Number.NaN
@@ -133,7 +131,6 @@ async function measure(name: string, running: RunningTarget, postgresCpu?: CpuPr
     nodeMicrosPerAlert: perAlert(running.cpuSeconds() - node0),
     postgresMicrosPerAlert: perAlert(((await postgresCpu?.()) ?? Number.NaN) - pg0),
     nodeCpuAtStart,
-    postgresCpuAtStart,
   }
 }
 
@@ -179,7 +176,29 @@ try {
         return rows.reduce((sum, r) => sum + processCpuSeconds(r.pid), 0)
       }
     : undefined
+  // For the whole run (warm-up to empty outbox) the pool replaces idle connections, so backends are
+  // sampled every 250 ms, each counted from when first seen (from its start if it appeared later):
+  // one that exits loses at most its last interval instead of all its work.
+  const backends = new Map<number, { first: number; last: number }>()
+  let sampled = false
+  const sampleBackends = async () => {
+    if (!db) return
+    const { rows } = await db.query<{ pid: number }>(
+      'select pid from pg_stat_activity where application_name = $1 and pid <> pg_backend_pid()',
+      [schema],
+    )
+    for (const { pid } of rows) {
+      const cpu = processCpuSeconds(pid)
+      if (!Number.isFinite(cpu)) continue
+      const seen = backends.get(pid)
+      if (seen) seen.last = cpu
+      else backends.set(pid, { first: sampled ? 0 : cpu, last: cpu })
+    }
+    sampled = true
+  }
+  const sampler = setInterval(() => void sampleBackends().catch(() => {}), 250)
   try {
+    await sampleBackends()
     const measured = await measure('alert-intake', intake, postgresCpu)
     results.push(measured)
     if (db) {
@@ -194,13 +213,17 @@ try {
       drainSeconds = (performance.now() - started) / 1000
       const { rows } = await db.query<{ n: number }>('select count(*)::int as n from alert_transitions')
       stored = rows[0]?.n ?? 0
-      const pg = postgresCpu ? await postgresCpu() : Number.NaN
+      clearInterval(sampler)
+      await sampleBackends()
+      let pg = 0
+      for (const { first, last } of backends.values()) pg += last - first
       drained = {
         node: Math.round(((intake.cpuSeconds() - measured.nodeCpuAtStart) * 1e6) / stored),
-        postgres: Math.round(((pg - measured.postgresCpuAtStart) * 1e6) / stored),
+        postgres: Math.round((pg * 1e6) / stored),
       }
     }
   } finally {
+    clearInterval(sampler)
     await intake.stop()
   }
 } finally {
