@@ -11,13 +11,13 @@ import { fileURLToPath } from 'node:url'
 import {
   type BenchmarkResult,
   benchDurationSeconds,
+  benchmark,
   processCpuSeconds,
   type RunningTarget,
   resultsTable,
   startTarget,
 } from '@agent-sre/service-kit/bench'
 import { openDatabase } from '@agent-sre/store'
-import autocannon from 'autocannon'
 
 const ALERTS_PER_WEBHOOK = 10
 const TOKEN = 'bench-token-0123456789'
@@ -65,43 +65,23 @@ function nextWebhook(): string {
   })
 }
 
-/** autocannon with a fresh body per request (a fixed body would be all duplicates after the first). */
-async function load(name: string, url: string, seconds: number): Promise<BenchmarkResult> {
-  const latencies: number[] = []
-  const result = await new Promise<autocannon.Result>((resolve, reject) => {
-    const instance = autocannon(
-      {
-        url,
-        connections,
-        duration: seconds,
-        requests: [
-          {
-            method: 'POST',
-            path: '/alertmanager',
-            headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
-            setupRequest: (request) => ({ ...request, body: nextWebhook() }),
-          },
-        ],
-      },
-      (err, res) => (err ? reject(err) : resolve(res)),
-    )
-    instance.on('response', (_client, _status, _bytes, responseTime) => latencies.push(responseTime))
-  })
-  latencies.sort((a, b) => a - b)
-  const pct = (p: number) =>
-    Math.round((latencies[Math.max(0, Math.ceil((p / 100) * latencies.length) - 1)] ?? Number.NaN) * 100) /
-    100
-  return {
+/** A fresh body per request (a fixed body would be all duplicates after the first). */
+function load(name: string, url: string, seconds: number): Promise<BenchmarkResult> {
+  return benchmark({
     name,
-    requestsPerSecond: Math.round(result.requests.total / seconds),
-    p50Ms: pct(50),
-    p95Ms: pct(95),
-    p99Ms: pct(99),
-    requests: result.requests.total,
-    errors: result.errors + result.timeouts,
-    non2xx: result.non2xx,
+    url,
+    connections,
     durationSeconds: seconds,
-  }
+    warmupSeconds: 0,
+    requests: [
+      {
+        method: 'POST',
+        path: '/alertmanager',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+        setupRequest: (request) => ({ ...request, body: nextWebhook() }),
+      },
+    ],
+  })
 }
 
 /** CPU seconds used so far by the PostgreSQL backends serving the target (its pool's connections). */

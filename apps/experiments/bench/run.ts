@@ -12,7 +12,6 @@ import {
   resultsTable,
   startTarget,
 } from '@agent-sre/service-kit/bench'
-import autocannon from 'autocannon'
 import { benchEvaluation } from './evaluation.ts'
 
 const durationSeconds = benchDurationSeconds()
@@ -112,43 +111,20 @@ if (failures.length > 0) {
 
 /**
  * Every request a user never seen before, so each one takes the full sticky path: a batched
- * database read that misses, then a write-behind insert. (The kit harness sends one fixed URL.)
+ * database read that misses, then a write-behind insert.
  */
-async function newUsers(name: string, urlPrefix: string): Promise<BenchmarkResult> {
+function newUsers(name: string, urlPrefix: string): Promise<BenchmarkResult> {
   const url = new URL(urlPrefix)
   let n = 0
-  const options = (duration: number): autocannon.Options => ({
+  return benchmark({
+    name,
     url: url.origin,
-    connections: 50,
-    duration,
+    durationSeconds,
     requests: [
       {
         method: 'GET',
-        setupRequest: (request) => ({
-          ...request,
-          path: `${url.pathname}${url.search}new-${n++}`,
-        }),
+        setupRequest: (request) => ({ ...request, path: `${url.pathname}${url.search}new-${n++}` }),
       },
     ],
   })
-  await autocannon(options(1))
-  const latencies: number[] = []
-  const result = await new Promise<autocannon.Result>((resolve, reject) => {
-    const instance = autocannon(options(durationSeconds), (err, r) => (err ? reject(err) : resolve(r)))
-    instance.on('response', (_client, _status, _bytes, time) => latencies.push(time))
-  })
-  latencies.sort((a, b) => a - b)
-  const at = (p: number) =>
-    Math.round(latencies[Math.max(0, Math.ceil((p / 100) * latencies.length) - 1)]! * 100) / 100
-  return {
-    name,
-    requestsPerSecond: Math.round(result.requests.total / durationSeconds),
-    p50Ms: at(50),
-    p95Ms: at(95),
-    p99Ms: at(99),
-    requests: result.requests.total,
-    errors: result.errors + result.timeouts,
-    non2xx: result.non2xx,
-    durationSeconds,
-  }
 }

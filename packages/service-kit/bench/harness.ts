@@ -9,6 +9,11 @@ export interface BenchmarkOptions {
   method?: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH'
   headers?: Record<string, string>
   body?: string
+  /**
+   * autocannon request templates, for load that cannot be one fixed request (a fresh body or
+   * path per request through `setupRequest`); relative to `url`'s origin.
+   */
+  requests?: autocannon.Request[]
   /** Concurrent connections. Default 50. */
   connections?: number
   /**
@@ -62,6 +67,7 @@ export async function benchmark(options: BenchmarkOptions): Promise<BenchmarkRes
     ...(options.overallRate !== undefined && { overallRate: options.overallRate }),
     ...(options.headers && { headers: options.headers }),
     ...(options.body !== undefined && { body: options.body }),
+    ...(options.requests && { requests: options.requests }),
   }
   const warmup = options.warmupSeconds ?? 1
   if (warmup > 0) await autocannon({ ...base, duration: warmup })
