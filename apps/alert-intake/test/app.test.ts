@@ -151,6 +151,13 @@ describe.each(backends)('alert-intake on $name', ({ urls }) => {
     expect((await list(`limit=2&after=${page.next}`)).alerts).toHaveLength(1)
     const bad = await t.app.inject({ method: 'GET', url: '/alerts?filter=a%3D~%22(%22' })
     expect(bad.statusCode).toBe(400)
+    // A regex that backtracks exponentially would block the event loop on every scanned label.
+    const redos = await t.app.inject({
+      method: 'GET',
+      url: `/alerts?filter=${encodeURIComponent('alertname=~"(.*)*x"')}`,
+    })
+    expect(redos.statusCode).toBe(400)
+    expect(redos.json().message).toMatch(/nested quantifiers/)
 
     const fp = page.alerts[0].fingerprint
     const one = await t.app.inject({ method: 'GET', url: `/alerts/${fp}` })

@@ -1,4 +1,5 @@
 import type { LabelSet } from './fingerprint.ts'
+import { unsafeRegexReason } from './safeRegex.ts'
 
 /**
  * Alertmanager-style label matchers: `name="v"`, `name!="v"`, `name=~"re"`, `name!~"re"`. Regular
@@ -59,22 +60,32 @@ export function parseMatcher(text: string): Matcher {
   return { name, op, value, test: compile(name, op, value) }
 }
 
+/** A label's value, '' when absent; own keys only, so `constructor` is not Object's. */
+function label(labels: LabelSet, name: string): string {
+  return Object.hasOwn(labels, name) ? (labels[name] ?? '') : ''
+}
+
 function compile(name: string, op: MatchOp, value: string): (labels: LabelSet) => boolean {
   switch (op) {
     case '=':
-      return (l) => (l[name] ?? '') === value
+      return (l) => label(l, name) === value
     case '!=':
-      return (l) => (l[name] ?? '') !== value
+      return (l) => label(l, name) !== value
     default: {
       let re: RegExp
       try {
+        // Compiled alone first, so a value like `a)|(b` cannot break out of the anchoring group.
+        new RegExp(value, 'su')
         re = new RegExp(`^(?:${value})$`, 'su')
       } catch (err) {
         throw new MatcherSyntaxError(
           `invalid regular expression in matcher ${name}${op}: ${(err as Error).message}`,
         )
       }
-      return op === '=~' ? (l) => re.test(l[name] ?? '') : (l) => !re.test(l[name] ?? '')
+      const unsafe = unsafeRegexReason(value)
+      if (unsafe)
+        throw new MatcherSyntaxError(`regular expression in matcher ${name}${op} refused: ${unsafe}`)
+      return op === '=~' ? (l) => re.test(label(l, name)) : (l) => !re.test(label(l, name))
     }
   }
 }

@@ -34,6 +34,27 @@ describe('parseMatcher', () => {
     expect(() => parseMatcher(text)).toThrow(MatcherSyntaxError)
   })
 
+  it.each([
+    ['a=~"(.*)*x"', 'nested quantifiers'],
+    ['a=~"(a+)+"', 'nested quantifiers'],
+    ['a=~(x)\\1', 'backreferences'],
+  ])('refuses the catastrophic-backtracking regex %j', (text, reason) => {
+    expect(() => parseMatcher(text)).toThrow(reason)
+  })
+
+  it('keeps a regex inside its anchors (a)|(b cannot unanchor the match)', () => {
+    expect(() => parseMatcher('a=~"x)|(y"')).toThrow(MatcherSyntaxError)
+  })
+
+  it.each([
+    ['constructor=""', true],
+    ['constructor=~""', true],
+    ['toString!=""', false],
+    ['__proto__=~".+"', false],
+  ])('reads only own labels: %s on {} → %s', (text, expected) => {
+    expect(parseMatcher(text).test({})).toBe(expected)
+  })
+
   it('rejects matchers above the length bound', () => {
     expect(() => parseMatcher(`a="${'x'.repeat(2000)}"`)).toThrow(/longer than/)
   })
