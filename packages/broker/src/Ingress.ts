@@ -29,8 +29,14 @@ export function ingressPlugin(target: IngressTarget): FastifyPluginAsync {
       { parseAs: 'buffer', bodyLimit: target.maxEventBytes },
       (_request, body, done) => done(null, body),
     )
+    // Broker names come from the URL; a name that is not served is counted as `unknown`, so a
+    // caller cannot add metric series without bound.
+    const label = (broker: string, namespace = target.namespace) =>
+      namespace === target.namespace && target.hasBroker(broker) ? broker : 'unknown'
+
     app.setErrorHandler((error: FastifyError, request, reply) => {
-      const broker = (request.params as { broker?: string }).broker ?? 'default'
+      const params = request.params as { namespace?: string; broker?: string }
+      const broker = label(params.broker ?? 'default', params.namespace)
       if (error.statusCode === 413) {
         target.rejected(broker, 'too_large')
         return refuse(
@@ -55,7 +61,7 @@ export function ingressPlugin(target: IngressTarget): FastifyPluginAsync {
       reply: FastifyReply,
     ) => {
       if (!target.hasBroker(broker)) {
-        target.rejected(broker, 'unknown_broker')
+        target.rejected('unknown', 'unknown_broker')
         return refuse(reply, 404, 'AGENTSRE_BROKER_NOT_FOUND', `no broker ${target.namespace}/${broker}`)
       }
       const wireHeaders = headers as Parameters<typeof parseHttpEvent>[0]
@@ -82,7 +88,7 @@ export function ingressPlugin(target: IngressTarget): FastifyPluginAsync {
     app.post('/', (request, reply) => ingest('default', request.headers, request.body, reply))
     app.post<{ Params: { namespace: string; broker: string } }>('/:namespace/:broker', (request, reply) => {
       if (request.params.namespace !== target.namespace) {
-        target.rejected(request.params.broker, 'unknown_broker')
+        target.rejected('unknown', 'unknown_broker')
         return refuse(
           reply,
           404,
