@@ -156,6 +156,25 @@ describe('OFREP', () => {
       errorDetails: 'context must be a JSON object',
     })
     expect((await single('limit', { context: { targetingKey: 5 } })).statusCode).toBe(400)
+    // Deep nesting would overflow the stack while hashing the context (a 500 before the bound).
+    const deep = `${'['.repeat(20_000)}${']'.repeat(20_000)}`
+    const post = (url: string, payload: string) =>
+      ctx.app.inject({
+        method: 'POST',
+        url,
+        headers: { ...key, 'content-type': 'application/json' },
+        payload,
+      })
+    const bulk = await post('/ofrep/v1/evaluate/flags', `{"context":{"targetingKey":"u","deep":${deep}}}`)
+    expect(bulk.statusCode).toBe(400)
+    expect(bulk.json()).toEqual({
+      errorCode: 'INVALID_CONTEXT',
+      errorDetails: 'context is nested more than 32 levels deep',
+    })
+    const one = await post('/ofrep/v1/evaluate/flags/limit', `{"context":{"deep":${deep}}}`)
+    expect(one.json()).toMatchObject({ errorCode: 'INVALID_CONTEXT' })
+    const nested = { a: { b: { c: [1, [2, { d: 'e' }]] } } }
+    expect((await single('limit', { context: { targetingKey: 'u', nested } })).statusCode).toBe(200)
     expect((await single('nope', {})).statusCode).toBe(404)
     expect((await single('limit', {})).json()).toMatchObject({ errorCode: 'TARGETING_KEY_MISSING' })
   })
