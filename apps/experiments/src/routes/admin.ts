@@ -19,6 +19,7 @@ import {
   sendInvalidConfig,
   UnknownError,
 } from './errors.ts'
+import { MAX_NESTING, nestedDeeper } from './nesting.ts'
 import { AuditEntry, ExperimentBody, FlagBody, Key, Stored } from './schemas.ts'
 
 const KeyParams = Type.Object({ key: Key })
@@ -58,6 +59,8 @@ function flagConfig(key: string, body: FlagInput) {
 }
 
 function validate(entity: Entity, config: object): ConfigIssue[] {
+  if (nestedDeeper(config, MAX_NESTING))
+    return [{ path: '', message: `is nested more than ${MAX_NESTING} levels deep` }]
   const compiled = entity === 'experiment' ? compileExperiment(config) : compileFlag(config)
   return 'issues' in compiled ? compiled.issues : []
 }

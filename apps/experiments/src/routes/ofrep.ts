@@ -11,6 +11,7 @@ import { isKey } from '../domain/issues.ts'
 import type { EvaluationContext } from '../domain/targeting.ts'
 import type { Services } from '../Services.ts'
 import { requireApiKey } from './auth.ts'
+import { MAX_NESTING, nestedDeeper } from './nesting.ts'
 
 export const OFREP_MIN_POLLING_INTERVAL_MS = 10_000
 
@@ -25,20 +26,6 @@ type Failure = { key: string; errorCode: ErrorCode; errorDetails: string }
 
 const EMPTY: EvaluationContext = Object.freeze({})
 const MAX_CONTEXT_KEYS = 200
-/** Nesting allowed in a context; deeper values would overflow the stack when hashed for the ETag. */
-const MAX_CONTEXT_DEPTH = 32
-
-/** Whether `value` nests objects or arrays more than `max` levels deep (iterative: no recursion). */
-function nestedDeeper(value: unknown, max: number): boolean {
-  const pending: [unknown, number][] = [[value, 0]]
-  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
-    const [v, depth] = next
-    if (typeof v !== 'object' || v === null) continue
-    if (depth > max) return true
-    for (const child of Object.values(v)) pending.push([child, depth + 1])
-  }
-  return false
-}
 
 // Only the success shape is declared: error replies keep whichever shape they have (OFREP's own,
 // or the service's for authentication and parse errors). With it, a compiled serializer writes
@@ -60,8 +47,7 @@ function contextOf(body: unknown): EvaluationContext | string {
   if (typeof context !== 'object' || Array.isArray(context)) return 'context must be a JSON object'
   if (Object.keys(context).length > MAX_CONTEXT_KEYS)
     return `context has more than ${MAX_CONTEXT_KEYS} attributes`
-  if (nestedDeeper(context, MAX_CONTEXT_DEPTH))
-    return `context is nested more than ${MAX_CONTEXT_DEPTH} levels deep`
+  if (nestedDeeper(context, MAX_NESTING)) return `context is nested more than ${MAX_NESTING} levels deep`
   const targetingKey = (context as { targetingKey?: unknown }).targetingKey
   if (targetingKey !== undefined && typeof targetingKey !== 'string') return 'targetingKey must be a string'
   return context as EvaluationContext

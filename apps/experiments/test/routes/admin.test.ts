@@ -147,6 +147,17 @@ describe.each(backends)('admin API on $name', ({ databaseUrl, redisUrl, enabled 
       payload: { ...flagBody, key: 'typed', defaultValue: 'off' },
     })
     expect(badType.json().details).toEqual([{ path: 'body.defaultValue', message: 'must be a boolean' }])
+
+    // A deeply nested value would overflow the stack while validating or storing it (a 500).
+    const deep = `${'{"a":'.repeat(20_000)}1${'}'.repeat(20_000)}`
+    const tooDeep = await app.inject({
+      method: 'POST',
+      url: '/admin/flags',
+      headers: { ...admin, 'content-type': 'application/json' },
+      payload: `{"key":"deep","enabled":true,"valueType":"object","defaultValue":${deep},"variants":[{"key":"a","value":{},"weight":100}]}`,
+    })
+    expect(tooDeep.statusCode).toBe(400)
+    expect(tooDeep.json().details).toEqual([{ path: 'body', message: 'is nested more than 32 levels deep' }])
   })
 
   it.skipIf(!enabled)('manages flags the same way', async () => {
