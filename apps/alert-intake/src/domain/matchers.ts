@@ -1,4 +1,5 @@
 import type { LabelSet } from './fingerprint.ts'
+import { linearRegExp } from './linearRegExp.ts'
 import { unsafeRegexReason } from './safeRegex.ts'
 
 /**
@@ -75,8 +76,7 @@ function compile(name: string, op: MatchOp, value: string): (labels: LabelSet) =
       let re: RegExp
       try {
         // Compiled alone first, so a value like `a)|(b` cannot break out of the anchoring group.
-        new RegExp(value, 'su')
-        re = new RegExp(`^(?:${value})$`, 'su')
+        new RegExp(value, 's')
       } catch (err) {
         throw new MatcherSyntaxError(
           `invalid regular expression in matcher ${name}${op}: ${(err as Error).message}`,
@@ -85,6 +85,13 @@ function compile(name: string, op: MatchOp, value: string): (labels: LabelSet) =
       const unsafe = unsafeRegexReason(value)
       if (unsafe)
         throw new MatcherSyntaxError(`regular expression in matcher ${name}${op} refused: ${unsafe}`)
+      try {
+        re = linearRegExp(`^(?:${value})$`)
+      } catch {
+        throw new MatcherSyntaxError(
+          `regular expression in matcher ${name}${op} refused: it cannot run in linear time (no lookarounds or \\p{…} classes)`,
+        )
+      }
       return op === '=~' ? (l) => re.test(label(l, name)) : (l) => !re.test(label(l, name))
     }
   }
