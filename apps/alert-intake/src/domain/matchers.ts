@@ -1,6 +1,5 @@
+import { linearRegExp, unsafeRegexReason } from '@agent-sre/service-kit'
 import type { LabelSet } from './fingerprint.ts'
-import { linearRegExp } from './linearRegExp.ts'
-import { unsafeRegexReason } from './safeRegex.ts'
 
 /**
  * Alertmanager-style label matchers: `name="v"`, `name!="v"`, `name=~"re"`, `name!~"re"`. Regular

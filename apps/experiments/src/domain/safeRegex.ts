@@ -1,13 +1,12 @@
-// Targeting regexes run on the request path against user-supplied input, and V8's backtracking
-// engine can take exponential time on some patterns. Config validation therefore rejects the
-// pattern shapes behind catastrophic backtracking (a repeated group that itself contains a
-// quantifier, e.g. `(a+)+`, and backreferences), caps the pattern length, and evaluation caps the
-// input length, which bounds the polynomial cases that remain (e.g. overlapping alternations).
+import { unsafeRegexReason as unsafeShapeReason } from '@agent-sre/service-kit'
+
+// Targeting regexes run on the request path against user-supplied input. Config validation
+// caps the pattern length, checks the syntax and refuses the shapes behind catastrophic
+// backtracking (service-kit's guard, shared with every service); targeting compiles what passes
+// for V8's linear-time engine, and evaluation caps the input length.
 
 export const MAX_PATTERN_LENGTH = 256
 export const MAX_REGEX_INPUT_LENGTH = 1024
-
-type Frame = { quantified: boolean }
 
 /** Why `pattern` is refused, or undefined when it is acceptable. */
 export function unsafeRegexReason(pattern: string): string | undefined {
@@ -17,83 +16,5 @@ export function unsafeRegexReason(pattern: string): string | undefined {
   } catch (err) {
     return `invalid regular expression: ${(err as Error).message}`
   }
-  const stack: Frame[] = [{ quantified: false }]
-  // Whether the atom just before the current position is a group holding a quantifier.
-  let previousGroupQuantified = false
-  let i = 0
-  while (i < pattern.length) {
-    const c = pattern[i]!
-    if (c === '\\') {
-      const next = pattern[i + 1] ?? ''
-      if ((next >= '1' && next <= '9') || next === 'k') return 'backreferences are not allowed'
-      previousGroupQuantified = false
-      i += 2
-      continue
-    }
-    if (c === '[') {
-      i++
-      while (i < pattern.length && pattern[i] !== ']') i += pattern[i] === '\\' ? 2 : 1
-      previousGroupQuantified = false
-      i++
-      continue
-    }
-    if (c === '(') {
-      stack.push({ quantified: false })
-      previousGroupQuantified = false
-      i = afterGroupOpening(pattern, i)
-      continue
-    }
-    if (c === ')') {
-      const frame = stack.pop()!
-      const parent = stack[stack.length - 1]!
-      if (frame.quantified) parent.quantified = true
-      previousGroupQuantified = frame.quantified
-      i++
-      continue
-    }
-    const quantifierEnd = quantifierAt(pattern, i)
-    if (quantifierEnd > i) {
-      if (previousGroupQuantified && repeats(pattern.slice(i, quantifierEnd))) {
-        return 'nested quantifiers are not allowed'
-      }
-      stack[stack.length - 1]!.quantified = true
-      previousGroupQuantified = false
-      i = quantifierEnd
-      if (pattern[i] === '?') i++ // lazy modifier
-      continue
-    }
-    previousGroupQuantified = false
-    i++
-  }
-  return undefined
-}
-
-/** Index after `(` and any `?:`, `?=`, `?!`, `?<=`, `?<!` or `?<name>` that follows it. */
-function afterGroupOpening(pattern: string, i: number): number {
-  if (pattern[i + 1] !== '?') return i + 1
-  const kind = pattern[i + 2]
-  if (kind !== '<') return i + 3
-  const look = pattern[i + 3]
-  if (look === '=' || look === '!') return i + 4
-  return pattern.indexOf('>', i) + 1
-}
-
-/** End index of a quantifier starting at `i`, or `i` when there is none. */
-function quantifierAt(pattern: string, i: number): number {
-  const c = pattern[i]
-  if (c === '*' || c === '+' || c === '?') return i + 1
-  if (c === '{') {
-    const m = /^\{\d+(,\d*)?\}/.exec(pattern.slice(i))
-    if (m) return i + m[0].length
-  }
-  return i
-}
-
-/** Whether a quantifier can match its atom more than once. */
-function repeats(quantifier: string): boolean {
-  if (quantifier === '?') return false
-  if (quantifier === '*' || quantifier === '+') return true
-  const m = /^\{(\d+)(,(\d*))?\}$/.exec(quantifier)!
-  if (m[2] === undefined) return Number(m[1]) > 1
-  return m[3] === '' || Number(m[3]) > 1
+  return unsafeShapeReason(pattern)
 }

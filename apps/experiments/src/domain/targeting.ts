@@ -3,6 +3,7 @@
 // allocates nothing (beyond semver parsing of the attribute) and never throws. A missing or
 // wrongly typed attribute makes its condition false (so `not` of it is true).
 
+import { linearRegExp } from '@agent-sre/service-kit'
 import type { ConfigIssue } from './issues.ts'
 import { MAX_REGEX_INPUT_LENGTH, unsafeRegexReason } from './safeRegex.ts'
 import { compareSemver, parseSemver } from './semver.ts'
@@ -145,7 +146,12 @@ function compileCondition(node: Record<string, unknown>, path: string, issues: C
       if (typeof value !== 'string') return fail(issues, at, 'must be a string')
       const reason = unsafeRegexReason(value)
       if (reason) return fail(issues, at, reason)
-      const re = new RegExp(value)
+      let re: RegExp
+      try {
+        re = linearRegExp(value)
+      } catch {
+        return fail(issues, at, 'cannot run in linear time (no lookarounds or \\p{…} classes)')
+      }
       return (c) => {
         const v = c[a]
         return typeof v === 'string' && v.length <= MAX_REGEX_INPUT_LENGTH && re.test(v)

@@ -1,8 +1,21 @@
-// Matcher regexes come from the GET /alerts query string and run against every scanned label value,
-// and V8's backtracking engine takes exponential time on some patterns (`(.*)*x` against a 30-character
-// value blocks the event loop for seconds). So the pattern shapes behind catastrophic backtracking are
-// refused: a repeated group that itself contains a quantifier, e.g. `(a+)+`, and backreferences.
-// Same rules as the experiments service's targeting regexes.
+import { setFlagsFromString } from 'node:v8'
+
+// Regular expressions from outside (alert matchers in a query string, targeting rules from the
+// admin API) run against values nobody bounds for us, and V8's default engine backtracks:
+// `(a+)+` is exponential, and even a flat `.*.*.*y` is polynomial (12 s on a 4,000-character
+// value). Two guards, used by every service:
+// - `unsafeRegexReason` refuses the shapes behind catastrophic backtracking (a repeated group
+//   that itself holds a quantifier, backreferences) with a reason a caller can act on;
+// - `linearRegExp` compiles for V8's linear-time engine (the `l` flag, enabled below), which runs
+//   any pattern it accepts in time linear in the input; what it cannot run (lookarounds,
+//   backreferences, the `u` flag and so `\p{…}`) throws a SyntaxError.
+// Setting the V8 flag only makes the `l` flag available; other regular expressions are unaffected.
+setFlagsFromString('--enable-experimental-regexp-engine')
+
+/** `source` compiled for V8's linear-time engine (with `s`); a SyntaxError when it cannot be. */
+export function linearRegExp(source: string): RegExp {
+  return new RegExp(source, 'sl')
+}
 
 type Frame = { quantified: boolean }
 
