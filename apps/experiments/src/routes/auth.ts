@@ -1,6 +1,7 @@
 // API keys: `name:key` pairs, comma-separated, from a secret (re-read when its file changes). The
 // name is the principal recorded in the audit log. Keys are compared in constant time; no key is
-// ever logged. An empty key list turns authentication off (local development; logged at start).
+// ever logged. A service started without keys runs without authentication (local development;
+// logged at start); once keys were seen, an empty list fails closed.
 
 import { safeEqual } from '@agent-sre/service-kit'
 import type { FastifyRequest, onRequestHookHandler } from 'fastify'
@@ -39,9 +40,15 @@ function presentedKey(request: FastifyRequest): string | undefined {
 
 /** An onRequest hook admitting requests that present one of `keys()`. */
 export function requireApiKey(keys: () => readonly ApiKey[]): onRequestHookHandler {
+  // Authentication is off only while no key was ever configured (local development). Once there
+  // were keys, an empty list (a key file caught mid-rotation, an operator's slip) admits nobody
+  // rather than everybody.
+  let everConfigured = keys().length > 0
   return (request, _reply, done) => {
     const allowed = keys()
-    if (allowed.length === 0) {
+    if (allowed.length > 0) everConfigured = true
+    else if (everConfigured) return done(new UnauthorizedError())
+    else {
       request.principal = 'anonymous'
       return done()
     }
