@@ -1,7 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { readFileSync } from 'node:fs'
+import { setTimeout as sleep } from 'node:timers/promises'
 import autocannon from 'autocannon'
+import { Pool } from 'undici'
 
 export interface BenchmarkOptions {
   name: string
@@ -19,7 +21,9 @@ export interface BenchmarkOptions {
   /**
    * Requests per second across all connections (autocannon `overallRate`); default unlimited.
    * Two servers compared at the same rate see the same client, so their CPU per request is
-   * comparable: at saturation the faster one also wakes an idle client less often.
+   * comparable: at saturation the faster one also wakes an idle client less often. Not for
+   * latency: autocannon lets each connection send its whole second's share back to back and then
+   * waits for the next second, so the requests still queue (see pacedBenchmark).
    */
   overallRate?: number
   /** Measured seconds (see benchDurationSeconds). */
@@ -47,6 +51,8 @@ export interface BenchmarkResult {
   durationSeconds: number
   /** Server CPU (user + system) per request, when `cpuSeconds` was given. */
   cpuMicrosPerRequest?: number
+  /** The rate requests were sent at (pacedBenchmark); unset for a saturated run. */
+  ratePerSecond?: number
 }
 
 /** `--smoke` → 2 s (CI), else `BENCH_DURATION` seconds, default 10. */
@@ -103,6 +109,118 @@ export async function benchmark(options: BenchmarkOptions): Promise<BenchmarkRes
   }
 }
 
+export interface PacedOptions {
+  name: string
+  /** The target's origin, `http://127.0.0.1:<port>`. */
+  origin: string
+  /** The request path, or a function giving each request's path (e.g. a new user each time). */
+  path: string | (() => string)
+  method?: 'GET' | 'POST'
+  headers?: Record<string, string>
+  body?: string
+  /** Requests per second, sent at an even pace whatever the responses do. */
+  ratePerSecond: number
+  durationSeconds: number
+  /** Unmeasured run at the same rate first. Default 1 s. */
+  warmupSeconds?: number
+  /** Keep-alive connections the requests are spread over. Default 50. */
+  connections?: number
+  cpuSeconds?: () => number
+}
+
+// Sends are due every millisecond; a late timer sends what fell due meanwhile.
+const PACE_TICK_MS = 1
+// Open loop, but bounded: past this many requests in flight the rest of a tick's share is
+// counted as errors instead of piling up behind a server that cannot keep up.
+const MAX_IN_FLIGHT_PER_CONNECTION = 20
+
+/**
+ * Latency at a fixed, even rate (open loop): requests go out on a 1 ms schedule whether or not
+ * earlier ones have been answered, so latency is the server's time (plus any wait for a free
+ * connection), not the queue that a closed loop of N connections builds at saturation. Measured
+ * from the moment a request is handed to the connection pool to the end of its response body.
+ * The server is compared with its baseline at the same rate.
+ */
+export async function pacedBenchmark(options: PacedOptions): Promise<BenchmarkResult> {
+  const connections = options.connections ?? 50
+  const pool = new Pool(options.origin, { connections, pipelining: 1 })
+  const nextPath = typeof options.path === 'string' ? () => options.path as string : options.path
+  const request = {
+    method: options.method ?? 'GET',
+    ...(options.headers && { headers: options.headers }),
+    ...(options.body !== undefined && { body: options.body }),
+  }
+  const run = async (seconds: number, latencies: number[] | undefined) => {
+    let sent = 0
+    let inFlight = 0
+    let errors = 0
+    let non2xx = 0
+    let answered = 0
+    const pending = new Set<Promise<void>>()
+    const send = () => {
+      const started = performance.now()
+      inFlight++
+      const done = pool
+        .request({ ...request, path: nextPath() })
+        .then(async (response) => {
+          await response.body.dump()
+          if (response.statusCode < 200 || response.statusCode >= 300) non2xx++
+          else latencies?.push(performance.now() - started)
+          answered++
+        })
+        .catch(() => {
+          errors++
+        })
+        .finally(() => {
+          inFlight--
+          pending.delete(done)
+        })
+      pending.add(done)
+    }
+    const start = performance.now()
+    const total = Math.round(options.ratePerSecond * seconds)
+    while (sent < total) {
+      const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * options.ratePerSecond))
+      for (; sent < due; sent++) {
+        if (inFlight < connections * MAX_IN_FLIGHT_PER_CONNECTION) send()
+        else errors++
+      }
+      await sleep(PACE_TICK_MS)
+    }
+    await Promise.all(pending)
+    return { sent, answered, errors, non2xx }
+  }
+  try {
+    const warmup = options.warmupSeconds ?? 1
+    if (warmup > 0) await run(warmup, undefined)
+    const latencies: number[] = []
+    const cpuBefore = options.cpuSeconds?.()
+    const counts = await run(options.durationSeconds, latencies)
+    const cpuAfter = options.cpuSeconds?.()
+    latencies.sort((a, b) => a - b)
+    return {
+      name: options.name,
+      requestsPerSecond: Math.round(counts.answered / options.durationSeconds),
+      p50Ms: percentile(latencies, 50),
+      p95Ms: percentile(latencies, 95),
+      p99Ms: percentile(latencies, 99),
+      requests: counts.answered,
+      errors: counts.errors,
+      non2xx: counts.non2xx,
+      durationSeconds: options.durationSeconds,
+      ratePerSecond: options.ratePerSecond,
+      ...(cpuBefore !== undefined &&
+        cpuAfter !== undefined &&
+        Number.isFinite(cpuAfter - cpuBefore) &&
+        counts.answered > 0 && {
+          cpuMicrosPerRequest: Math.round(((cpuAfter - cpuBefore) * 1e6) / counts.answered),
+        }),
+    }
+  } finally {
+    await pool.close()
+  }
+}
+
 /** Each metric's median over runs of one target (runs of a drifting, shared machine). */
 export function medianResult(runs: readonly BenchmarkResult[]): BenchmarkResult {
   const first = runs[0]
@@ -123,6 +241,7 @@ export function medianResult(runs: readonly BenchmarkResult[]): BenchmarkResult 
     errors: runs.reduce((sum, r) => sum + r.errors, 0),
     non2xx: runs.reduce((sum, r) => sum + r.non2xx, 0),
     durationSeconds: runs.reduce((sum, r) => sum + r.durationSeconds, 0),
+    ...(first.ratePerSecond !== undefined && { ratePerSecond: first.ratePerSecond }),
     ...(cpu && { cpuMicrosPerRequest: Math.round(median((r) => r.cpuMicrosPerRequest!)) }),
   }
 }
@@ -136,9 +255,14 @@ function percentile(sorted: readonly number[], p: number): number {
 /** A markdown table of the results; with `baseline`, each row's throughput ratio to it. */
 export function resultsTable(results: readonly BenchmarkResult[], baseline?: string): string {
   const base = results.find((r) => r.name === baseline)
+  // A load column only when some run was paced: saturated runs keep their old table.
+  const paced = results.some((r) => r.ratePerSecond !== undefined)
   const rows = results.map((r) =>
     [
       r.name,
+      ...(paced
+        ? [r.ratePerSecond === undefined ? 'saturated' : `${r.ratePerSecond.toLocaleString('en-US')}/s`]
+        : []),
       r.requestsPerSecond.toLocaleString('en-US'),
       r.p50Ms,
       r.p95Ms,
@@ -150,8 +274,8 @@ export function resultsTable(results: readonly BenchmarkResult[], baseline?: str
     ].join(' | '),
   )
   return [
-    '| target | req/s | p50 ms | p95 ms | p99 ms | errors | non-2xx | CPU µs/req | ratio |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    `| target |${paced ? ' load |' : ''} req/s | p50 ms | p95 ms | p99 ms | errors | non-2xx | CPU µs/req | ratio |`,
+    `|---|${paced ? '---|' : ''}---:|---:|---:|---:|---:|---:|---:|---:|`,
     ...rows.map((row) => `| ${row} |`),
   ].join('\n')
 }
