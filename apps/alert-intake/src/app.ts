@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url'
-import { type CatalogEvent, EventTypes, traceExtensionsFrom } from '@agent-sre/events'
+import { type CatalogEvent, createEmitter, EventTypes, traceExtensionsFrom } from '@agent-sre/events'
 import { policyFor, type ResiliencePolicy } from '@agent-sre/resilience'
 import type { ServiceOptions } from '@agent-sre/service-kit'
 import {
@@ -20,8 +20,7 @@ import { QueueFullError } from './adapters/GroupCommit.ts'
 import { Intake, newTraceparent } from './adapters/Intake.ts'
 import type { AlertSource } from './adapters/IntakeRepository.ts'
 import { intakeMetrics } from './adapters/metrics.ts'
-import { OutboxPublisher } from './adapters/OutboxPublisher.ts'
-import { type WireSink, wireSink } from './adapters/wireSink.ts'
+import { type EventSink, OutboxPublisher } from './adapters/OutboxPublisher.ts'
 import type { AppConfig } from './config.ts'
 import type { AlertStatus } from './domain/alert.ts'
 import { groupKeyFor } from './domain/grouping.ts'
@@ -36,8 +35,8 @@ export interface BuildOptions {
   /** Injected resources are not closed by the app; otherwise they are opened from the config. */
   db?: Database
   cache?: Cache
-  /** Default: wireSink to K_SINK/BROKER_URL. */
-  sink?: WireSink
+  /** Default: the events emitter (one attempt per call) to K_SINK/BROKER_URL. */
+  sink?: EventSink
   /** Around each outbox batch send; default policyFor('event-sink') with the resilience defaults. */
   policy?: Pick<ResiliencePolicy, 'execute'>
   registry?: Registry
@@ -73,6 +72,15 @@ export function parseTypeMap(text: string): Map<PrometheusType, AlertStatus> {
     map.set(type as PrometheusType, status)
   }
   return map
+}
+
+/**
+ * The events package's emitter, one attempt per call: the publisher runs the resilience policy once
+ * around each batch (see OutboxPublisher), and posts the stored wire form as it is.
+ */
+function brokerSink(sinkUrl: string, connections: number): { sink: EventSink; close(): void } {
+  const emitter = createEmitter({ sinkUrl, policy: false, maxSockets: connections })
+  return { sink: emitter.emitEncoded, close: emitter.close }
 }
 
 export interface IntakeApp {
@@ -126,7 +134,9 @@ export async function buildApp(options: BuildOptions): Promise<IntakeApp> {
   let app: ServiceInstance | undefined
   // The app (and its logger) is created after these; they log through it once it exists.
   const logger = { warn: (obj: object, msg: string) => app?.log.warn(obj, msg) }
-  const sink = options.sink ?? wireSink(sinkUrl as string, config.OUTBOX_CONCURRENCY)
+  const out = options.sink
+    ? { sink: options.sink, close() {} }
+    : brokerSink(sinkUrl as string, config.OUTBOX_CONCURRENCY)
   const policy =
     options.policy ??
     policyFor('event-sink', undefined, {
@@ -167,7 +177,7 @@ export async function buildApp(options: BuildOptions): Promise<IntakeApp> {
   })
   publisher = new OutboxPublisher({
     db,
-    sink,
+    sink: out.sink,
     policy,
     metrics,
     batchSize: config.OUTBOX_BATCH_SIZE,
@@ -263,6 +273,7 @@ export async function buildApp(options: BuildOptions): Promise<IntakeApp> {
     await publisher.stop()
     // A last pass so events committed just before shutdown do not wait for the next replica.
     await publisher.drainOnce().catch(() => 0)
+    out.close()
     if (!options.cache) await cache.close()
     if (!options.db) await db.close()
   })

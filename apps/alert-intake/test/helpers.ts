@@ -3,7 +3,7 @@ import { loadConfig } from '@agent-sre/service-kit'
 import { openCache, openDatabase } from '@agent-sre/store'
 import { freshSchemaName } from '@agent-sre/store/testing'
 import { Registry } from 'prom-client'
-import type { WireEvent } from '../src/adapters/wireSink.ts'
+import type { WireEvent } from '../src/adapters/IntakeRepository.ts'
 import { buildApp, MIGRATIONS_DIR } from '../src/app.ts'
 import { AppConfigSchema } from '../src/config.ts'
 

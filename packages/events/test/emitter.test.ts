@@ -3,11 +3,12 @@ import { createServer, type IncomingHttpHeaders, type Server, type ServerRespons
 import type { AddressInfo } from 'node:net'
 import { isHttpStatusError, policyFor } from '@agent-sre/resilience'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { createEmitter, makeEvent, parseHttpEvent } from '../src/index.ts'
+import { createEmitter, makeEvent, parseHttpEvent, toBinaryHttp } from '../src/index.ts'
 import { sampleData } from './fixtures.ts'
 
 type Reply = (res: ServerResponse) => void
 interface Received {
+  url: string | undefined
   headers: IncomingHttpHeaders
   body: Buffer
 }
@@ -16,15 +17,17 @@ interface Received {
 class FakeSink {
   readonly received: Received[] = []
   replies: Reply[] = []
+  connections = 0
   private readonly server: Server = createServer(async (req, res) => {
     const chunks: Buffer[] = []
     for await (const chunk of req) chunks.push(chunk as Buffer)
-    this.received.push({ headers: req.headers, body: Buffer.concat(chunks) })
+    this.received.push({ url: req.url, headers: req.headers, body: Buffer.concat(chunks) })
     const reply = this.replies.shift() ?? status(202)
     reply(res)
   })
 
   async start(): Promise<string> {
+    this.server.on('connection', () => this.connections++)
     this.server.listen(0, '127.0.0.1')
     await once(this.server, 'listening')
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/`
@@ -131,25 +134,81 @@ describe('createEmitter', () => {
     expect(sink.received).toHaveLength(3)
   })
 
-  it('keeps credentials of the sink URL out of the logs', async () => {
+  it('sends credentials of the sink URL as basic auth and keeps them out of the logs', async () => {
     const debug = vi.fn()
     const url = new URL(sinkUrl)
     url.username = 'user'
     url.password = 's3cret'
     const logger = { debug, info: vi.fn(), warn: vi.fn() }
-    // fetch refuses URLs with credentials, so hand it a fetch that strips them like a proxy would.
-    const strip: typeof fetch = (input, init) => {
-      const target = new URL(String(input))
-      target.username = ''
-      target.password = ''
-      return fetch(target, init)
-    }
-    await createEmitter({ sinkUrl: url, policy: testPolicy(), logger, fetch: strip }).emit(event)
+    await createEmitter({ sinkUrl: url, policy: testPolicy(), logger }).emit(event)
+    expect(sink.received[0]!.headers.authorization).toBe(`Basic ${btoa('user:s3cret')}`)
     expect(JSON.stringify(debug.mock.calls)).not.toContain('s3cret')
     expect(debug).toHaveBeenCalledWith(
-      expect.objectContaining({ sink: sinkUrl, attempts: 1 }),
+      expect.objectContaining({ sink: sinkUrl, type: event.type, id: event.id, attempts: 1 }),
       'event delivered',
     )
+  })
+
+  it('posts a pre-encoded event byte for byte, over kept-alive connections', async () => {
+    const encoded = toBinaryHttp(event)
+    const stored = { headers: { ...encoded.headers }, body: String(encoded.body) }
+    const emitter = createEmitter({ sinkUrl: `${sinkUrl}ingress?x=1`, policy: testPolicy() })
+    for (let i = 0; i < 3; i++) await emitter.emitEncoded(stored)
+    emitter.close()
+    expect(sink.received).toHaveLength(3)
+    for (const r of sink.received) {
+      expect(r.url).toBe('/ingress?x=1')
+      expect(r.body.toString()).toBe(stored.body)
+      expect(r.headers).toMatchObject(stored.headers)
+      expect(parseHttpEvent(r.headers, r.body).toJSON()).toEqual(event.toJSON())
+    }
+    expect(sink.connections).toBe(1)
+  })
+
+  it('rejects a non-2xx answer with HttpStatusError carrying Retry-After and a bounded body', async () => {
+    sink.replies = [
+      (res) => {
+        res.writeHead(503, { 'retry-after': '7', 'content-type': 'text/plain' }).end('x'.repeat(10_000))
+      },
+    ]
+    const error = await createEmitter({ sinkUrl, policy: false })
+      .emitEncoded(toBinaryHttp(event))
+      .catch((err: unknown) => err)
+    expect(isHttpStatusError(error)).toBe(true)
+    expect(error).toMatchObject({ status: 503, retryAfterMs: 7_000 })
+    expect((error as { body: string }).body).toHaveLength(4096)
+  })
+
+  it('makes exactly one attempt with policy: false', async () => {
+    sink.replies = [status(503)]
+    const error = await createEmitter({ sinkUrl, policy: false })
+      .emit(event)
+      .catch((err: unknown) => err)
+    expect(isHttpStatusError(error) && error.status).toBe(503)
+    expect(sink.received).toHaveLength(1)
+  })
+
+  it('rejects a connection failure with the socket error', async () => {
+    const closed = new FakeSink()
+    const url = await closed.start()
+    await closed.stop()
+    const error = await createEmitter({ sinkUrl: url, policy: false })
+      .emit(event)
+      .catch((err: unknown) => err)
+    expect(error).toMatchObject({ code: 'ECONNREFUSED' })
+  })
+
+  it('aborts the request in flight when the signal aborts (policy: false)', async () => {
+    sink.replies = [() => {}] // never answers
+    const controller = new AbortController()
+    const emitting = createEmitter({ sinkUrl, policy: false }).emit(event, controller.signal)
+    await vi.waitFor(() => expect(sink.received).toHaveLength(1))
+    controller.abort()
+    await expect(emitting).rejects.toMatchObject({ name: 'AbortError' })
+  })
+
+  it('refuses a sink URL that is not http(s)', () => {
+    expect(() => createEmitter({ sinkUrl: 'ftp://broker/' })).toThrow(TypeError)
   })
 
   it('stops when the caller aborts', async () => {

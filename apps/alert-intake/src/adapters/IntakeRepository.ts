@@ -2,7 +2,6 @@ import type { Database, Queryable } from '@agent-sre/store'
 import type { FlapState } from '../domain/flapping.ts'
 import type { AlertState, OutboxEvent, PipelineItem } from '../domain/pipeline.ts'
 import type { StormWindow } from '../domain/storm.ts'
-import type { WireEvent } from './wireSink.ts'
 
 /** SQL of the intake. Every write of a flush is one statement over its rows as JSON. */
 
@@ -110,6 +109,12 @@ export interface StateWrite {
   readonly storms: ReadonlyMap<string, StormWindow>
   readonly stormWindowMs: number
   readonly events: readonly OutboxRecord[]
+}
+
+/** A CloudEvent in its binary-mode HTTP form as the outbox stores it (`ce-*` headers, JSON body). */
+export interface WireEvent {
+  readonly headers: Readonly<Record<string, string>>
+  readonly body: string
 }
 
 /** An event as the outbox keeps it: already in its wire form (see OutboxPublisher). */

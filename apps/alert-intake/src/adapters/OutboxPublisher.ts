@@ -1,4 +1,4 @@
-import { makeEvent } from '@agent-sre/events'
+import { type AnyCloudEvent, makeEvent, toBinaryHttp } from '@agent-sre/events'
 import type { ResiliencePolicy } from '@agent-sre/resilience'
 import type { Database } from '@agent-sre/store'
 import type { OutboxEvent } from '../domain/pipeline.ts'
@@ -8,14 +8,19 @@ import {
   type OutboxRecord,
   type OutboxRow,
   outboxLagSeconds,
+  type WireEvent,
 } from './IntakeRepository.ts'
 import type { IntakeMetrics } from './metrics.ts'
-import { toWire, type WireEvent, type WireSink } from './wireSink.ts'
+
+/**
+ * Posts one stored event, one attempt: resolves on 2xx, rejects otherwise (HttpStatusError for a
+ * status). In production the events package's emitter with `policy: false` (`emitEncoded`).
+ */
+export type EventSink = (event: WireEvent, signal: AbortSignal) => Promise<void>
 
 export interface PublisherOptions {
   readonly db: Database
-  /** Posts one event to the broker (see wireSink). */
-  readonly sink: WireSink
+  readonly sink: EventSink
   /**
    * Retry/timeout/breaker around each batch send: one call per pass, not per event. An attempt
    * sends what is still unsent of the batch; its timeout covers the whole attempt.
@@ -195,6 +200,12 @@ function partitionOf(row: OutboxRow): string {
   if (row.partition_key !== null) return row.partition_key
   const d = row.data as { alert?: { fingerprint: string }; fingerprint?: string; groupKey?: string } | null
   return d?.alert?.fingerprint ?? d?.fingerprint ?? d?.groupKey ?? row.type
+}
+
+/** The binary-mode form as the outbox stores it: the body as text (catalog events carry JSON). */
+export function toWire(event: AnyCloudEvent): WireEvent {
+  const { headers, body } = toBinaryHttp(event)
+  return { headers, body: typeof body === 'string' ? body : body.toString('utf8') }
 }
 
 /** The stored bytes; a row from before migration 003 is encoded with its original id and time. */
