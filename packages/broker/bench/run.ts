@@ -1,7 +1,9 @@
 // Broker benchmark: ingest-to-delivery throughput and latency over HTTP with a no-op subscriber.
-// Three processes: this one (the load generator: keep-alive, pipelined undici pool, bounded
-// concurrency), the broker (bench/brokerProcess.ts, its Fastify ingress) and the subscriber
-// (bench/noopSubscriber.ts). Only events the subscriber received count. CPU per event comes from
+// Three processes: this one (the load generator: pre-encoded binary-mode requests pipelined on
+// raw keep-alive sockets, BENCH_IN_FLIGHT in flight over BENCH_CONNECTIONS), the broker
+// (bench/brokerProcess.ts, its Fastify ingress) and the subscriber (bench/noopSubscriber.ts, a raw
+// socket server). The two fixtures do the least correct HTTP/1.1 allows, as wrk would, so the CPU
+// goes to the broker. Only events the subscriber received count, each id once. CPU per event comes from
 // /proc/<pid>/stat (utime + stime) of each process over the measured phase. With KAFKA_BROKERS
 // set, the Kafka backend runs too, next to raw kafkajs produce+consume of the same records.
 //   pnpm --filter @agent-sre/broker bench            full run
@@ -10,17 +12,19 @@
 import { type ChildProcess, fork } from 'node:child_process'
 import { once } from 'node:events'
 import { readFileSync } from 'node:fs'
+import { connect, type Socket } from 'node:net'
 import { loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { toBinaryHttp, toKafkaMessage } from '@agent-sre/events'
 import { CloudEvent } from 'cloudevents'
 import { Kafka, logLevel } from 'kafkajs'
-import { Pool } from 'undici'
+import { Http1Reader } from './Http1Reader.ts'
 
 const smoke = process.argv.includes('--smoke') || process.env.BENCH_SMOKE === '1'
 const memoryEvents = Number(process.env.BENCH_EVENTS ?? (smoke ? 5_000 : 100_000))
 const kafkaEvents = Number(process.env.BENCH_KAFKA_EVENTS ?? (smoke ? 5_000 : 50_000))
 const inFlight = Number(process.env.BENCH_IN_FLIGHT ?? 256)
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 16)
 const kafkaBrokers = process.env.KAFKA_BROKERS?.split(',')
 const only = process.env.BENCH_ONLY // memory | kafka | raw
 const cpuProfDir = process.env.BENCH_CPU_PROF
@@ -90,73 +94,176 @@ async function stop(proc: ChildProcess): Promise<void> {
   await exited
 }
 
-async function report(subscriber: ChildProcess): Promise<number[]> {
-  subscriber.send('report')
-  const [message] = (await once(subscriber, 'message')) as [{ latencies: number[] }]
-  return message.latencies
+interface Report {
+  readonly latencies: number[]
+  readonly duplicates: number
+  readonly error?: string
+}
+
+/** The subscriber's deliveries since the last report; throws when it failed or exited. */
+function report(subscriber: ChildProcess): Promise<Report> {
+  return new Promise((resolve, reject) => {
+    const onExit = (code: number | null) =>
+      reject(new Error(`the subscriber exited (code ${code}) before reporting`))
+    subscriber.once('exit', onExit)
+    subscriber.once('message', (message: Report) => {
+      subscriber.off('exit', onExit)
+      if (message.error) reject(new Error(`the subscriber refused a request: ${message.error}`))
+      else resolve(message)
+    })
+    subscriber.send('report')
+  })
 }
 
 async function waitForDeliveries(subscriber: ChildProcess, total: number): Promise<number[]> {
   const latencies: number[] = []
   const deadline = Date.now() + 300_000
+  let duplicates = 0
   while (latencies.length < total) {
     if (Date.now() > deadline) throw new Error(`only ${latencies.length}/${total} events delivered`)
     await new Promise((resolve) => setTimeout(resolve, 20))
-    for (const latency of await report(subscriber)) latencies.push(latency)
+    const delivered = await report(subscriber)
+    for (const latency of delivered.latencies) latencies.push(latency)
+    duplicates += delivered.duplicates
   }
+  if (latencies.length > total) throw new Error(`${latencies.length} events delivered, ${total} sent`)
+  if (duplicates > 0) console.error(`${duplicates} events were delivered more than once (counted once)`)
   return latencies.sort((a, b) => a - b)
 }
 
-/** Binary-mode POSTs from a keep-alive, pipelined pool; a 503 is retried after a pause. */
+interface Pending {
+  readonly n: number
+  readonly batch: Batch
+}
+
+interface Batch {
+  left: number
+  readonly resolve: () => void
+  readonly reject: (error: Error) => void
+}
+
+interface Connection {
+  readonly socket: Socket
+  readonly reader: Http1Reader
+  /** Requests written and not yet answered, in order (HTTP/1.1 answers pipelined requests in order). */
+  readonly inFlight: Pending[]
+}
+
+/**
+ * Binary-mode CloudEvent POSTs on raw keep-alive sockets, pipelined up to `depth` per
+ * connection: each request is the pre-encoded event with its id, partition key and send time
+ * filled in, the requests for one connection in one tick go out in one write, and responses are
+ * read for their status and Content-Length only. A 202 completes an event, a 503 sends it again
+ * after 5 ms, anything else (or a response it cannot frame, or a dropped connection) fails the
+ * benchmark.
+ */
 class LoadGenerator {
-  readonly #pool: Pool
-  readonly #path: string
-  readonly #headers: Record<string, string>
-  readonly #body: string
+  readonly #connections: Connection[] = []
+  readonly #queue: Pending[] = []
+  readonly #batches = new Set<Batch>()
+  readonly #head: string
+  readonly #tail: string
+  readonly #tag: string
+  readonly #depth: number
+  #next = 0
+  #queueHead = 0
+  #error: Error | undefined
+  #closing = false
   refused = 0
 
-  constructor(port: number, path: string) {
-    this.#pool = new Pool(`http://127.0.0.1:${port}`, { connections: 32, pipelining: 8 })
-    this.#path = path
+  constructor(port: number, path: string, tag: string, connections: number, depth: number) {
     const { headers, body } = toBinaryHttp(benchEvent(0))
-    this.#headers = headers
-    this.#body = String(body)
-  }
-
-  async post(n: number): Promise<void> {
-    for (;;) {
-      const headers = {
-        ...this.#headers,
-        'ce-id': `bench-${n}`,
-        'ce-partitionkey': `key-${n % 64}`,
-        'ce-benchsentat': String(performance.timeOrigin + performance.now()),
-      }
-      const response = await this.#pool.request({
-        method: 'POST',
-        path: this.#path,
-        headers,
-        body: this.#body,
+    const fixed = Object.entries(headers)
+      .filter(([name]) => !['ce-id', 'ce-partitionkey', 'ce-benchsentat', 'content-type'].includes(name))
+      .map(([name, value]) => `${name}: ${value}\r\n`)
+      .join('')
+    this.#head = `POST ${path} HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\n${fixed}`
+    this.#tail = `content-type: ${headers['content-type']}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+    this.#tag = tag
+    this.#depth = depth
+    for (let i = 0; i < connections; i++) {
+      const socket = connect({ port, host: '127.0.0.1', noDelay: true })
+      const connection: Connection = { socket, reader: new Http1Reader(), inFlight: [] }
+      socket.on('data', (chunk: Buffer) => this.#onData(connection, chunk))
+      socket.on('error', (error) => this.#fail(error))
+      socket.on('close', () => {
+        if (!this.#closing) this.#fail(new Error('the ingress closed a connection'))
       })
-      await response.body.dump()
-      if (response.statusCode === 202) return
-      if (response.statusCode !== 503) throw new Error(`ingress answered ${response.statusCode}`)
-      this.refused++
-      await new Promise((resolve) => setTimeout(resolve, 5))
+      this.#connections.push(connection)
     }
   }
 
-  /** `count` events numbered from `first`, at most `concurrency` requests in flight. */
-  async send(first: number, count: number, concurrency: number): Promise<void> {
-    let next = first
-    const end = first + count
-    const worker = async () => {
-      while (next < end) await this.post(next++)
-    }
-    await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker))
+  /** Sends `count` new events; resolves once the ingress accepted (202) all of them. */
+  send(count: number): Promise<void> {
+    if (this.#error) return Promise.reject(this.#error)
+    if (count === 0) return Promise.resolve()
+    return new Promise((resolve, reject) => {
+      const batch: Batch = { left: count, resolve, reject }
+      this.#batches.add(batch)
+      for (let i = 0; i < count; i++) this.#queue.push({ n: this.#next++, batch })
+      for (const connection of this.#connections) this.#fill(connection)
+    })
   }
 
-  close(): Promise<void> {
-    return this.#pool.close()
+  #fill(connection: Connection): void {
+    let requests = ''
+    let sentAt = ''
+    while (connection.inFlight.length < this.#depth && this.#queueHead < this.#queue.length) {
+      const pending = this.#queue[this.#queueHead++]!
+      sentAt ||= String(performance.timeOrigin + performance.now())
+      requests += `${this.#head}ce-id: ${this.#tag}-${pending.n}\r\nce-partitionkey: key-${pending.n % 64}\r\nce-benchsentat: ${sentAt}\r\n${this.#tail}`
+      connection.inFlight.push(pending)
+    }
+    if (this.#queueHead === this.#queue.length) {
+      this.#queue.length = 0
+      this.#queueHead = 0
+    }
+    if (requests) connection.socket.write(requests, 'latin1')
+  }
+
+  #onData(connection: Connection, chunk: Buffer): void {
+    try {
+      for (const { startLine } of connection.reader.push(chunk)) {
+        const pending = connection.inFlight.shift()
+        if (!pending) throw new Error(`response without a request: ${startLine}`)
+        const status = startLine.slice(9, 12)
+        if (status === '202') {
+          if (--pending.batch.left === 0) {
+            this.#batches.delete(pending.batch)
+            pending.batch.resolve()
+          }
+        } else if (status === '503') {
+          this.refused++
+          setTimeout(() => {
+            this.#queue.push(pending)
+            for (const c of this.#connections) this.#fill(c)
+          }, 5)
+        } else {
+          throw new Error(`ingress answered ${startLine}`)
+        }
+      }
+    } catch (error) {
+      this.#fail(error as Error)
+      return
+    }
+    this.#fill(connection)
+  }
+
+  #fail(error: Error): void {
+    this.#error ??= error
+    for (const batch of this.#batches) batch.reject(this.#error)
+    this.#batches.clear()
+  }
+
+  async close(): Promise<void> {
+    this.#closing = true
+    await Promise.all(
+      this.#connections.map(({ socket }) => {
+        const closed = once(socket, 'close')
+        socket.end()
+        return closed
+      }),
+    )
   }
 }
 
@@ -180,16 +287,22 @@ async function benchBroker(
     },
     cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [],
   )
-  const load = new LoadGenerator(broker.port, `/${namespace}/default`)
+  const load = new LoadGenerator(
+    broker.port,
+    `/${namespace}/default`,
+    namespace,
+    connections,
+    Math.max(1, Math.floor(inFlight / connections)),
+  )
   try {
     // Warm-up: connections, JIT, consumer group assignment.
-    await load.send(0, 2_000, 64)
+    await load.send(2_000)
     await waitForDeliveries(subscriber.proc, 2_000)
 
     const meter = cpuMeter({ broker: broker.pid, subscriber: subscriber.pid, 'load generator': process.pid })
     const loadBefore = loadavg()[0]!
     const started = performance.now()
-    await load.send(0, total, inFlight)
+    await load.send(total)
     await waitForDeliveries(subscriber.proc, total)
     const seconds = (performance.now() - started) / 1000
     const cpu = meter(total)
@@ -200,15 +313,14 @@ async function benchBroker(
     const tickMs = 10
     const perTick = Math.max(1, Math.round((rate * tickMs) / 1000))
     const pacing = (async () => {
+      const sends: Promise<void>[] = []
       for (let sent = 0; sent < paced; sent += perTick) {
-        const tick = setTimeout(() => undefined, tickMs)
-        void load.send(sent, Math.min(perTick, paced - sent), perTick)
+        sends.push(load.send(Math.min(perTick, paced - sent)))
         await new Promise((resolve) => setTimeout(resolve, tickMs))
-        clearTimeout(tick)
       }
+      await Promise.all(sends)
     })()
-    const latencies = await waitForDeliveries(subscriber.proc, paced)
-    await pacing
+    const [latencies] = await Promise.all([waitForDeliveries(subscriber.proc, paced), pacing])
     return {
       name,
       events: total,
