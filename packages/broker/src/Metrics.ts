@@ -24,6 +24,34 @@ function getOrCreate<T>(registry: Registry, name: string, create: () => T): T {
   return (registry.getSingleMetric(name) as T | undefined) ?? create()
 }
 
+interface Child {
+  inc(): void
+  set(value: number): void
+  observe(value: number): void
+}
+
+/**
+ * The labelled children of a metric with one or two labels, cached by their values in label
+ * order: per event the hot path then does two map lookups instead of prom-client's label hashing,
+ * and allocates nothing.
+ */
+function cachedChildren(metric: { labels(...values: string[]): unknown }) {
+  const byFirst = new Map<string, Map<string | undefined, Child>>()
+  return (first: string, second?: string): Child => {
+    let bySecond = byFirst.get(first)
+    if (!bySecond) {
+      bySecond = new Map()
+      byFirst.set(first, bySecond)
+    }
+    let child = bySecond.get(second)
+    if (!child) {
+      child = (second === undefined ? metric.labels(first) : metric.labels(first, second)) as Child
+      bySecond.set(second, child)
+    }
+    return child
+  }
+}
+
 /** prom-client metrics of one broker, registered on `registry` (default: the global one). */
 export function createBrokerMetrics(registry: Registry = globalRegistry): BrokerMetrics {
   const registers = [registry]
@@ -128,35 +156,25 @@ export function createBrokerMetrics(registry: Registry = globalRegistry): Broker
       }),
   )
   const seenTypes = new Set<string>()
-  // Labelled children cached per label set: the hot path then skips prom-client's label hashing.
-  const children = new Map<string, { inc(): void; set(value: number): void; observe(value: number): void }>()
-  const child = <M extends { labels(labels: Record<string, string>): unknown }>(
-    metric: M,
-    name: string,
-    labels: Record<string, string>,
-  ) => {
-    const key = `${name}\u0000${Object.values(labels).join('\u0000')}`
-    let found = children.get(key)
-    if (!found) {
-      found = metric.labels(labels) as typeof found & object
-      children.set(key, found)
-    }
-    return found
-  }
+  const ingestedBy = cachedChildren(ingested)
+  const attemptsBy = cachedChildren(attempts)
+  const deliveriesBy = cachedChildren(deliveries)
+  const latencyBy = cachedChildren(latency)
+  const depthBy = cachedChildren(depth)
   return {
     ingested(broker, type) {
       if (!seenTypes.has(type) && seenTypes.size < MAX_TYPE_LABELS) seenTypes.add(type)
-      child(ingested, 'ingested', { broker, type: seenTypes.has(type) ? type : 'other' }).inc()
+      ingestedBy(broker, seenTypes.has(type) ? type : 'other').inc()
     },
     rejected: (broker, reason) => rejected.inc({ broker, reason }),
-    attempt: (trigger, result) => child(attempts, 'attempts', { trigger, result }).inc(),
+    attempt: (trigger, result) => attemptsBy(trigger, result).inc(),
     outcome(trigger, outcome, seconds) {
-      child(deliveries, 'deliveries', { trigger, outcome }).inc()
-      child(latency, 'latency', { trigger, outcome }).observe(seconds)
+      deliveriesBy(trigger, outcome).inc()
+      latencyBy(trigger, outcome).observe(seconds)
       if (outcome === 'dead_lettered') deadLettered.inc({ trigger })
     },
     dropped: (trigger, reason) => dropped.inc({ trigger, reason }),
-    queueDepth: (trigger, value) => child(depth, 'depth', { trigger }).set(value),
+    queueDepth: (trigger, value) => depthBy(trigger).set(value),
     consumerLag: (trigger, value) => lag.set({ trigger }, value),
   }
 }

@@ -22,6 +22,10 @@ export interface HttpSenderOptions {
 export class HttpSender {
   readonly #agent: Agent
   readonly #maxResponseBytes: number
+  // The requests in flight under each caller signal, aborted together by one listener: a listener
+  // per request made every addEventListener walk all the others (EventTarget refuses duplicates),
+  // quadratic in the deliveries in flight.
+  readonly #inFlight = new WeakMap<AbortSignal, Set<AbortController>>()
 
   constructor({ connectionsPerOrigin = 128, maxResponseBytes = 1_048_576 }: HttpSenderOptions = {}) {
     this.#agent = new Agent({ connections: connectionsPerOrigin, keepAliveTimeout: 10_000 })
@@ -40,8 +44,9 @@ export class HttpSender {
     signal?: AbortSignal,
   ): Promise<HttpResponse> {
     const controller = new AbortController()
-    const onAbort = () => controller.abort(signal?.reason)
-    signal?.addEventListener('abort', onAbort, { once: true })
+    const siblings = signal && this.#track(signal)
+    if (signal?.aborted) controller.abort(signal.reason)
+    siblings?.add(controller)
     const timer = setTimeout(
       () => controller.abort(new TransportError(`no response within ${timeoutMs} ms`)),
       timeoutMs,
@@ -78,8 +83,25 @@ export class HttpSender {
         : new TransportError((error as Error).message, { cause: error })
     } finally {
       clearTimeout(timer)
-      signal?.removeEventListener('abort', onAbort)
+      siblings?.delete(controller)
     }
+  }
+
+  #track(signal: AbortSignal): Set<AbortController> {
+    let requests = this.#inFlight.get(signal)
+    if (!requests) {
+      const created = new Set<AbortController>()
+      signal.addEventListener(
+        'abort',
+        () => {
+          for (const controller of created) controller.abort(signal.reason)
+        },
+        { once: true },
+      )
+      this.#inFlight.set(signal, created)
+      requests = created
+    }
+    return requests
   }
 
   close(): Promise<void> {
