@@ -1,7 +1,7 @@
 import { makeEvent } from '@agent-sre/events'
 import { binaryEventRequest } from '@agent-sre/service-kit/testing'
 import { requireServiceEnv } from '@agent-sre/store/testing'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { fingerprintOf } from '../src/domain/fingerprint.ts'
 import { alert, auth, testApp, webhook } from './helpers.ts'
 
@@ -57,6 +57,21 @@ describe.each(backends)('alert-intake on $name', ({ urls }) => {
       await t.cache.delete(`alert-intake:dedup:${fingerprintOf({ alertname: name })}:firing:${ms}`)
     expect((await post(body)).json()).toEqual({ accepted: 0, duplicates: 2 })
     expect(await t.publisher.drainOnce()).toBe(0)
+  })
+
+  it('claims the alerts of a webhook in one cache call; with the cache failing, Postgres deduplicates', async () => {
+    const claim = vi.spyOn(t.cache, 'setManyIfAbsent')
+    const a = alert({ alertname: 'A' })
+    const b = alert({ alertname: 'B' })
+    expect((await post(webhook([a, b, a]))).json()).toEqual({ accepted: 2, duplicates: 1 })
+    expect(claim).toHaveBeenCalledTimes(1)
+    expect(claim.mock.calls[0]?.[0]).toHaveLength(3)
+    claim.mockRejectedValue(new Error('redis is unavailable'))
+    expect((await post(webhook([a, b, a, alert({ alertname: 'C' })]))).json()).toEqual({
+      accepted: 1,
+      duplicates: 3,
+    })
+    expect(await t.publisher.drainOnce()).toBe(3)
   })
 
   it('publishes resolved with the same episode and correlation id', async () => {

@@ -73,3 +73,41 @@ test(`cache setIfAbsent: ${CALLS} calls, ${CONCURRENCY} in flight`, async (t) =>
     await cache.close()
   }
 })
+
+test(`cache dedup of ${CALLS} keys in requests of 10, ${CONCURRENCY} requests in flight`, async (t) => {
+  const cache = openCache({ url: process.env.REDIS_URL, keyPrefix: `${freshSchemaName('bench')}:` })
+  // Node CPU per key: what the caller's process pays (Redis' own CPU is not counted).
+  const run = async (label: string, claim: (keys: string[]) => Promise<unknown>) => {
+    let next = 0
+    const cpu = process.cpuUsage()
+    const ms = await timed(() =>
+      Promise.all(
+        Array.from({ length: CONCURRENCY }, async () => {
+          while (next < CALLS) {
+            const keys = Array.from({ length: 10 }, () => `${label}:${next++}`)
+            await claim(keys)
+          }
+        }),
+      ),
+    )
+    const used = process.cpuUsage(cpu)
+    const perKey = (used.user + used.system) / CALLS
+    t.diagnostic(`${label}: ${Math.round((CALLS * 1000) / ms)} keys/s, ${perKey.toFixed(1)} µs node CPU/key`)
+  }
+  try {
+    t.diagnostic(`backend: ${cache.kind}`)
+    for (const round of [1, 2]) {
+      await run(`setIfAbsent ×10 #${round}`, (keys) =>
+        Promise.all(keys.map((k) => cache.setIfAbsent(k, '1', 60_000))),
+      )
+      await run(`setManyIfAbsent #${round}`, (keys) =>
+        cache.setManyIfAbsent(
+          keys.map((k) => [k, '1']),
+          60_000,
+        ),
+      )
+    }
+  } finally {
+    await cache.close()
+  }
+})

@@ -8,6 +8,15 @@ export interface Cache {
   readonly kind: 'redis' | 'memory'
   /** Stores `value` only when `key` is absent (SET NX PX). True when stored — use it to deduplicate. */
   setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>
+  /**
+   * `setIfAbsent` for each `[key, value]`, in order, in one round trip (one Lua script on Redis).
+   * One result per entry; a key repeated in `entries` is stored by its first entry only. Not one
+   * transaction across keys: each key is claimed on its own, as with separate calls.
+   */
+  setManyIfAbsent(
+    entries: readonly (readonly [key: string, value: string])[],
+    ttlMs: number,
+  ): Promise<boolean[]>
   get(key: string): Promise<string | undefined>
   /** True when the key existed. */
   delete(key: string): Promise<boolean>

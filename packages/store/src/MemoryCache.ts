@@ -59,6 +59,20 @@ export class MemoryCache implements Cache {
     return true
   }
 
+  async setManyIfAbsent(
+    entries: readonly (readonly [key: string, value: string])[],
+    ttlMs: number,
+  ): Promise<boolean[]> {
+    this.#assertOpen()
+    assertTtl(ttlMs)
+    const expiresAt = Date.now() + ttlMs
+    return entries.map(([key, value]) => {
+      if (this.#live(key)) return false
+      this.#store(key, { value, expiresAt })
+      return true
+    })
+  }
+
   async get(key: string): Promise<string | undefined> {
     this.#assertOpen()
     const entry = this.#live(key)

@@ -10,6 +10,15 @@ local count = redis.call('INCR', KEYS[1])
 if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return count`
 
+// SET NX PX per key, in order: N claims in one command (one round trip, one reply) instead of N.
+// ARGV[1] is the TTL, ARGV[i + 1] the value of KEYS[i].
+const SET_MANY_IF_ABSENT = `
+local result = {}
+for i = 1, #KEYS do
+  result[i] = redis.call('SET', KEYS[i], ARGV[i + 1], 'PX', ARGV[1], 'NX') and 1 or 0
+end
+return result`
+
 // SlidingWindow.hitWindow, step for step, on the server clock shared by all replicas.
 const RATE_LIMIT = `
 local window = tonumber(ARGV[1])
@@ -36,6 +45,8 @@ redis.call('PEXPIRE', KEYS[1], 2 * window - elapsed)
 return {allowed, previous, current, elapsed}`
 
 interface Scripts {
+  // The key count comes first: ioredis prefixes the keys of a script called this way too.
+  agentsreSetManyIfAbsent(keyCount: number, ...keysThenArgs: (string | number)[]): Promise<number[]>
   agentsreIncrement(key: string, ttlMs: number): Promise<number>
   agentsreRateLimit(key: string, windowMs: number, limit: number): Promise<[number, number, number, number]>
 }
@@ -80,6 +91,7 @@ export class RedisCache implements Cache {
       // Concurrent requests (dedup, counters on a hot path) share round trips.
       enableAutoPipelining: true,
     })
+    redis.defineCommand('agentsreSetManyIfAbsent', { lua: SET_MANY_IF_ABSENT })
     redis.defineCommand('agentsreIncrement', { numberOfKeys: 1, lua: INCREMENT })
     redis.defineCommand('agentsreRateLimit', { numberOfKeys: 1, lua: RATE_LIMIT })
     this.#watch(redis, 'redis')
@@ -89,6 +101,19 @@ export class RedisCache implements Cache {
   async setIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
     assertTtl(ttlMs)
     return (await this.#redis.set(key, value, 'PX', ttlMs, 'NX')) === 'OK'
+  }
+
+  async setManyIfAbsent(
+    entries: readonly (readonly [key: string, value: string])[],
+    ttlMs: number,
+  ): Promise<boolean[]> {
+    assertTtl(ttlMs)
+    if (entries.length === 0) return []
+    const args: (string | number)[] = entries.map(([key]) => key)
+    args.push(ttlMs)
+    for (const [, value] of entries) args.push(value)
+    const stored = await this.#redis.agentsreSetManyIfAbsent(entries.length, ...args)
+    return stored.map((s) => s === 1)
   }
 
   async get(key: string): Promise<string | undefined> {

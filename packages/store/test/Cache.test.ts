@@ -59,6 +59,48 @@ const cacheSuite = (
     expect(await cache.get('dedup')).toBe('third')
   })
 
+  it('setManyIfAbsent claims each key once, in order, until it expires', async () => {
+    const cache = open()
+    expect(await cache.setIfAbsent('b', 'earlier', 10_000)).toBe(true)
+    expect(
+      await cache.setManyIfAbsent(
+        [
+          ['a', 'a1'],
+          ['b', 'b1'],
+          ['c', 'c1'],
+          ['a', 'a2'],
+        ],
+        200,
+      ),
+    ).toEqual([true, false, true, false])
+    expect(await cache.get('a')).toBe('a1')
+    expect(await cache.get('b')).toBe('earlier')
+    expect(await cache.get('c')).toBe('c1')
+    expect(await cache.setIfAbsent('c', 'c2', 200)).toBe(false)
+    expect(await cache.setManyIfAbsent([], 200)).toEqual([])
+    await advance(250)
+    expect(await cache.get('a')).toBeUndefined()
+    expect(await cache.get('b')).toBe('earlier') // its own, longer TTL was not touched
+    expect(
+      await cache.setManyIfAbsent(
+        [
+          ['a', 'a3'],
+          ['b', 'b3'],
+        ],
+        200,
+      ),
+    ).toEqual([true, false])
+    expect(await cache.get('a')).toBe('a3')
+  })
+
+  it('setManyIfAbsent takes a thousand keys in one call', async () => {
+    const cache = open()
+    const entries = Array.from({ length: 1000 }, (_, i) => [`k${i}`, `v${i}`] as const)
+    expect((await cache.setManyIfAbsent(entries, 10_000)).every(Boolean)).toBe(true)
+    expect((await cache.setManyIfAbsent(entries, 10_000)).some(Boolean)).toBe(false)
+    expect(await cache.get('k999')).toBe('v999')
+  })
+
   it('delete reports whether the key existed and frees it for setIfAbsent', async () => {
     const cache = open()
     await cache.setIfAbsent('k', 'v', 10_000)
@@ -71,6 +113,7 @@ const cacheSuite = (
   it('rejects a TTL that is not a positive integer', async () => {
     const cache = open()
     await expect(cache.setIfAbsent('k', 'v', 0)).rejects.toThrow(RangeError)
+    await expect(cache.setManyIfAbsent([['k', 'v']], -1)).rejects.toThrow(RangeError)
     await expect(cache.increment('k', 1.5)).rejects.toThrow(RangeError)
   })
 
@@ -161,6 +204,18 @@ const cacheSuite = (
     expect(await alerts.setIfAbsent('same-key', 'alerts', 10_000)).toBe(true)
     expect(await tickets.setIfAbsent('same-key', 'tickets', 10_000)).toBe(true)
     expect(await alerts.get('same-key')).toBe('alerts')
+    // Keys of the batch script are prefixed too.
+    expect(await alerts.setManyIfAbsent([['batch', 'alerts']], 10_000)).toEqual([true])
+    expect(
+      await tickets.setManyIfAbsent(
+        [
+          ['batch', 'tickets'],
+          ['same-key', 'x'],
+        ],
+        10_000,
+      ),
+    ).toEqual([true, false])
+    expect(await alerts.get('batch')).toBe('alerts')
 
     const heard = inbox()
     await tickets.subscribe('events', heard.handler)

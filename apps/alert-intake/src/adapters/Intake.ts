@@ -24,7 +24,7 @@ import { outboxRecord } from './OutboxPublisher.ts'
 
 export interface IntakeOptions {
   readonly db: Database
-  readonly cache: Pick<Cache, 'setIfAbsent' | 'delete'>
+  readonly cache: Pick<Cache, 'setManyIfAbsent' | 'delete'>
   readonly metrics: IntakeMetrics
   readonly pipeline: PipelineConfig
   readonly groupCommit: GroupCommitOptions
@@ -39,7 +39,7 @@ export interface IntakeOptions {
 export type IntakeOutcome = 'accepted' | 'duplicate'
 
 /**
- * The write path: cache dedup in front (cheap, shared by replicas), then group commit of the
+ * The write path: cache dedup in front (cheap, shared by replicas; one round trip per request), then group commit of the
  * survivors into Postgres, where the unique key on (fingerprint, status, startsAt) has the last word.
  * The cache key is released when the write fails, so the sender's retry is not mistaken for a
  * duplicate of something that was never stored.
@@ -64,19 +64,22 @@ export class Intake {
     const keys = items.map(
       (it, i) => `alert-intake:dedup:${it.alert.fingerprint}:${it.alert.status}:${startsAtMs[i]}`,
     )
-    const seen = new Set<string>()
-    const claims = await Promise.all(
-      keys.map(async (key) => {
+    // One round trip for the whole request; a key repeated in it is claimed by its first alert only.
+    let claims: boolean[]
+    try {
+      claims = await cache.setManyIfAbsent(
+        keys.map((key) => [key, '1'] as const),
+        this.#o.dedupTtlMs,
+      )
+    } catch {
+      // Cache down: Postgres still deduplicates, only less cheaply (repeats within the request too).
+      const seen = new Set<string>()
+      claims = keys.map((key) => {
         if (seen.has(key)) return false
         seen.add(key)
-        try {
-          return await cache.setIfAbsent(key, '1', this.#o.dedupTtlMs)
-        } catch {
-          // Cache down: Postgres still deduplicates, only less cheaply.
-          return true
-        }
-      }),
-    )
+        return true
+      })
+    }
     const outcomes: IntakeOutcome[] = claims.map((c) => (c ? 'accepted' : 'duplicate'))
     const inputs: TransitionInput[] = []
     const claimed: string[] = []
