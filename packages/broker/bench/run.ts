@@ -11,7 +11,7 @@
 // BENCH_CPU_PROF=<dir> starts the broker process with `node --cpu-prof` writing there.
 import { type ChildProcess, fork } from 'node:child_process'
 import { once } from 'node:events'
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { connect, type Socket } from 'node:net'
 import { loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
@@ -58,6 +58,25 @@ function cpuMeter(processes: Record<string, number>) {
       Object.entries(processes).map(([name, pid]) => [name, (cpuMicros(pid) - start[name]!) / events]),
     )
 }
+
+/**
+ * The local Kafka server (a JVM running `kafka.Kafka`), when the bench talks to one on this
+ * machine: its CPU per event is reported too. Other users of the same server add to it.
+ */
+function localKafkaPid(): number | undefined {
+  if (!kafkaBrokers?.every((address) => /^(127\.|localhost|\[::1\])/.test(address))) return undefined
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'latin1').split('\0').includes('kafka.Kafka'))
+        return Number(entry)
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return undefined
+}
+const kafkaPid = localKafkaPid()
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN
@@ -299,7 +318,12 @@ async function benchBroker(
     await load.send(2_000)
     await waitForDeliveries(subscriber.proc, 2_000)
 
-    const meter = cpuMeter({ broker: broker.pid, subscriber: subscriber.pid, 'load generator': process.pid })
+    const meter = cpuMeter({
+      broker: broker.pid,
+      subscriber: subscriber.pid,
+      'load generator': process.pid,
+      ...(backend === 'kafka' && kafkaPid && { 'Kafka server': kafkaPid }),
+    })
     const loadBefore = loadavg()[0]!
     const started = performance.now()
     await load.send(total)
@@ -367,7 +391,7 @@ async function benchRawKafka(brokers: string[], total: number): Promise<Result> 
   })
   const producer = kafka.producer({ allowAutoTopicCreation: false })
   await producer.connect()
-  const meter = cpuMeter({ 'raw kafkajs': process.pid })
+  const meter = cpuMeter({ 'raw kafkajs': process.pid, ...(kafkaPid && { 'Kafka server': kafkaPid }) })
   const loadBefore = loadavg()[0]!
   const started = performance.now()
   const batchSize = 500
