@@ -118,6 +118,17 @@ export async function buildApp(options: BuildOptions): Promise<IntakeApp> {
     ])
   }
 
+  // A read-only credential for GET /alerts*, so tools and people reading alerts need not hold the
+  // token that can inject them. Configured or not is decided here, once: a file emptied later
+  // matches nothing (fails closed) instead of opening the reads.
+  const readTokenConfigured = Boolean(env.ALERTS_READ_TOKEN_FILE || env.ALERTS_READ_TOKEN)
+  const readToken = readTokenConfigured ? secret('ALERTS_READ_TOKEN', { env }) : undefined
+  if (readToken && !readToken.value()) {
+    readToken.close()
+    credential.close()
+    throw new ConfigError([{ variable: 'ALERTS_READ_TOKEN_FILE', message: 'is empty' }])
+  }
+
   const db =
     options.db ??
     (await openDatabase({
@@ -240,16 +251,18 @@ export async function buildApp(options: BuildOptions): Promise<IntakeApp> {
     checks: { database: () => db.check() },
     cloudEvents: { handlers: handlers as CloudEventHandlers },
     routes: async (instance) => {
+      const webhookAuth = {
+        mode: config.WEBHOOK_AUTH,
+        username: config.WEBHOOK_BASIC_USERNAME,
+        secret: () => credential.value(),
+      }
       const ctx = {
         db,
         accept,
         traceparentFor,
         maxAlertsPerWebhook: config.MAX_ALERTS_PER_WEBHOOK,
-        auth: {
-          mode: config.WEBHOOK_AUTH,
-          username: config.WEBHOOK_BASIC_USERNAME,
-          secret: () => credential.value(),
-        },
+        auth: webhookAuth,
+        readAuth: { webhook: webhookAuth, token: readToken && (() => readToken.value()) },
       }
       await instance.register(webhookRoutes, ctx)
       await instance.register(alertRoutes, ctx)
@@ -269,6 +282,7 @@ export async function buildApp(options: BuildOptions): Promise<IntakeApp> {
   app.addHook('onClose', async () => {
     clearInterval(sweepTimer)
     credential.close()
+    readToken?.close()
     await intake.drain()
     await publisher.stop()
     // A last pass so events committed just before shutdown do not wait for the next replica.

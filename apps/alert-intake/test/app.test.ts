@@ -153,7 +153,8 @@ describe.each(backends)('alert-intake on $name', ({ urls }) => {
         ),
       ]),
     )
-    const list = (q: string) => t.app.inject({ method: 'GET', url: `/alerts?${q}` }).then((r) => r.json())
+    const list = (q: string) =>
+      t.app.inject({ method: 'GET', url: `/alerts?${q}`, headers: auth }).then((r) => r.json())
     expect(
       (await list('filter=severity%3D%22critical%22')).alerts
         .map((a: { labels: { alertname: string } }) => a.labels.alertname)
@@ -164,20 +165,23 @@ describe.each(backends)('alert-intake on $name', ({ urls }) => {
     const page = await list('limit=2')
     expect(page.alerts).toHaveLength(2)
     expect((await list(`limit=2&after=${page.next}`)).alerts).toHaveLength(1)
-    const bad = await t.app.inject({ method: 'GET', url: '/alerts?filter=a%3D~%22(%22' })
+    const bad = await t.app.inject({ method: 'GET', url: '/alerts?filter=a%3D~%22(%22', headers: auth })
     expect(bad.statusCode).toBe(400)
     // A regex that backtracks exponentially would block the event loop on every scanned label.
     const redos = await t.app.inject({
       method: 'GET',
       url: `/alerts?filter=${encodeURIComponent('alertname=~"(.*)*x"')}`,
+      headers: auth,
     })
     expect(redos.statusCode).toBe(400)
     expect(redos.json().message).toMatch(/nested quantifiers/)
 
     const fp = page.alerts[0].fingerprint
-    const one = await t.app.inject({ method: 'GET', url: `/alerts/${fp}` })
+    const one = await t.app.inject({ method: 'GET', url: `/alerts/${fp}`, headers: auth })
     expect(one.json().history).toHaveLength(1)
-    expect((await t.app.inject({ method: 'GET', url: '/alerts/0000000000000000' })).statusCode).toBe(404)
+    expect(
+      (await t.app.inject({ method: 'GET', url: '/alerts/0000000000000000', headers: auth })).statusCode,
+    ).toBe(404)
   })
 
   it('answers 503 and writes nothing when the database fails mid-transaction', async () => {

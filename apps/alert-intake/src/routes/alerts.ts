@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { type AlertListRow, alertHistory, pageAlerts } from '../adapters/IntakeRepository.ts'
 import { type Matcher, MatcherSyntaxError, matchesAll, parseMatcher } from '../domain/matchers.ts'
+import { challengeFor, readAuthorized, refuse } from './auth.ts'
 import type { IntakeContext } from './context.ts'
 
 /** Rows read per request at most while filtering, so a selective regex cannot scan the whole table. */
@@ -22,6 +23,14 @@ const view = (r: AlertListRow) => ({
 })
 
 export const alertRoutes: FastifyPluginAsyncTypebox<IntakeContext> = async (app, ctx) => {
+  // Alert labels and annotations name hosts, customers and incidents: reading them takes a
+  // credential too. Checked on request, before the query is parsed or validated.
+  const challenge = challengeFor([ctx.auth.mode, ...(ctx.readAuth.token ? (['bearer'] as const) : [])])
+  app.addHook('onRequest', async (request, reply) => {
+    if (!readAuthorized(request, ctx.readAuth)) {
+      return refuse(request, reply, challenge, 'missing or wrong credentials for reading alerts')
+    }
+  })
   app.get(
     '/alerts',
     {
