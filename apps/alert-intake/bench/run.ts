@@ -6,6 +6,9 @@
 // BENCH_DURATION=<s> (default 10), BENCH_CONNECTIONS (default 50), BENCH_SERVER_CPU=<n>: pin the
 // servers (bare Fastify, alert-intake) to CPU n; run the bench itself pinned elsewhere, e.g.
 //   BENCH_SERVER_CPU=0 taskset -c 1 pnpm --filter @agent-sre/alert-intake bench
+// Each target runs two phases: paced at BENCH_RATE alerts/s (default 3,000, about half of what
+// the intake takes saturated here) over BENCH_PACED_CONNECTIONS (default 10), for latency that is
+// not the queue of 50 saturating connections; then saturated, for throughput.
 import { loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import {
@@ -23,6 +26,10 @@ const ALERTS_PER_WEBHOOK = 10
 const TOKEN = 'bench-token-0123456789'
 const durationSeconds = benchDurationSeconds()
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50)
+const alertRate = Number(process.env.BENCH_RATE ?? 3000)
+const pacedConnections = Number(process.env.BENCH_PACED_CONNECTIONS ?? 10)
+if (!(alertRate >= ALERTS_PER_WEBHOOK) || !Number.isInteger(pacedConnections) || pacedConnections < 1)
+  throw new Error('BENCH_RATE must be ≥ 10 alerts/s and BENCH_PACED_CONNECTIONS a positive integer')
 const serverCpu = process.env.BENCH_SERVER_CPU ? Number(process.env.BENCH_SERVER_CPU) : undefined
 if (serverCpu !== undefined && !Number.isInteger(serverCpu))
   throw new Error(`BENCH_SERVER_CPU must be a CPU number, got ${process.env.BENCH_SERVER_CPU}`)
@@ -65,12 +72,19 @@ function nextWebhook(): string {
   })
 }
 
-/** A fresh body per request (a fixed body would be all duplicates after the first). */
-function load(name: string, url: string, seconds: number): Promise<BenchmarkResult> {
-  return benchmark({
+/**
+ * A fresh body per request (a fixed body would be all duplicates after the first), so this uses
+ * the harness' autocannon `benchmark()` (pacedBenchmark sends one fixed body). Paced, autocannon
+ * sends each connection's share of a second back to back from the start of the second: latency at
+ * the stated average rate with at most `pacedConnections` requests in flight, not an even stream.
+ */
+async function load(name: string, url: string, seconds: number, paced = false): Promise<BenchmarkResult> {
+  const webhookRate = alertRate / ALERTS_PER_WEBHOOK
+  const result = await benchmark({
     name,
     url,
-    connections,
+    connections: paced ? pacedConnections : connections,
+    ...(paced && { overallRate: webhookRate }),
     durationSeconds: seconds,
     warmupSeconds: 0,
     requests: [
@@ -82,6 +96,7 @@ function load(name: string, url: string, seconds: number): Promise<BenchmarkResu
       },
     ],
   })
+  return paced ? { ...result, ratePerSecond: webhookRate } : result
 }
 
 /** CPU seconds used so far by the PostgreSQL backends serving the target (its pool's connections). */
@@ -96,28 +111,38 @@ interface Measured extends BenchmarkResult {
   nodeCpuAtStart: number
 }
 
-async function measure(name: string, running: RunningTarget, postgresCpu?: CpuProbe): Promise<Measured> {
+/** The paced phase, then the saturated one, each with its own CPU per accepted alert. */
+async function measure(
+  name: string,
+  running: RunningTarget,
+  postgresCpu?: CpuProbe,
+): Promise<[paced: Measured, saturated: Measured]> {
   const nodeCpuAtStart = running.cpuSeconds()
   await load(`${name} (warm-up)`, running.url, 1)
-  const node0 = running.cpuSeconds()
-  const pg0 = (await postgresCpu?.()) ?? Number.NaN
-  const result = await load(name, running.url, durationSeconds)
-  // Per accepted alert: a request shed with 503 (service-kit's pressure guard) costs little.
-  const alerts = (result.requests - result.non2xx) * ALERTS_PER_WEBHOOK
-  const perAlert = (seconds: number) => Math.round((seconds * 1e6) / alerts)
-  return {
-    ...result,
-    cpuMicrosPerRequest: perAlert(running.cpuSeconds() - node0) * ALERTS_PER_WEBHOOK,
-    nodeMicrosPerAlert: perAlert(running.cpuSeconds() - node0),
-    postgresMicrosPerAlert: perAlert(((await postgresCpu?.()) ?? Number.NaN) - pg0),
-    nodeCpuAtStart,
+  const phase = async (paced: boolean): Promise<Measured> => {
+    const node0 = running.cpuSeconds()
+    const pg0 = (await postgresCpu?.()) ?? Number.NaN
+    const label = paced ? `${name} (paced, ${alertRate.toLocaleString('en-US')} alerts/s)` : name
+    const result = await load(label, running.url, durationSeconds, paced)
+    // Per accepted alert: a request shed with 503 (service-kit's pressure guard) costs little.
+    const alerts = (result.requests - result.non2xx) * ALERTS_PER_WEBHOOK
+    const perAlert = (seconds: number) => Math.round((seconds * 1e6) / alerts)
+    return {
+      ...result,
+      cpuMicrosPerRequest: perAlert(running.cpuSeconds() - node0) * ALERTS_PER_WEBHOOK,
+      nodeMicrosPerAlert: perAlert(running.cpuSeconds() - node0),
+      postgresMicrosPerAlert: perAlert(((await postgresCpu?.()) ?? Number.NaN) - pg0),
+      nodeCpuAtStart,
+    }
   }
+  const paced = await phase(true)
+  return [paced, await phase(false)]
 }
 
 const results: Measured[] = []
 const bare = await startTarget(target('bare'), {}, { cpu: serverCpu })
 try {
-  results.push(await measure('bare fastify', bare))
+  results.push(...(await measure('bare fastify', bare)))
 } finally {
   await bare.stop()
 }
@@ -179,8 +204,8 @@ try {
   const sampler = setInterval(() => void sampleBackends().catch(() => {}), 250)
   try {
     await sampleBackends()
-    const measured = await measure('alert-intake', intake, postgresCpu)
-    results.push(measured)
+    const [paced, measured] = await measure('alert-intake', intake, postgresCpu)
+    results.push(paced, measured)
     if (db) {
       // The outbox after the load: how long until every event reached the broker (Kafka-acknowledged).
       const started = performance.now()
@@ -212,7 +237,7 @@ try {
   await db?.close()
 }
 
-const [base, intake] = results as [Measured, Measured]
+const [basePaced, base, intakePaced, intake] = results as [Measured, Measured, Measured, Measured]
 const backends = [
   DATABASE_URL ? 'PostgreSQL' : 'PGlite',
   REDIS_URL ? 'Redis' : 'in-process cache',
@@ -222,9 +247,15 @@ process.stdout.write(
   `\nload average (1 min) at the start ${loadAtStart.toFixed(1)}, at the end ${loadavg()[0]?.toFixed(1)}; POST /alertmanager, ${ALERTS_PER_WEBHOOK} new alerts per webhook, ${durationSeconds} s each, ${connections} connections, loopback; ${backends}\n\n`,
 )
 process.stdout.write(`${resultsTable(results, 'bare fastify')}\n\n`)
+const cpuLine = (phase: string, i: Measured, b: Measured) =>
+  `CPU per alert, ${phase}: alert-intake node ${i.nodeMicrosPerAlert} µs, its PostgreSQL backends ${db ? `${i.postgresMicrosPerAlert} µs` : 'n/a (embedded PGlite runs inside the node process)'}; ` +
+  `bare Fastify ${b.nodeMicrosPerAlert} µs\n`
 process.stdout.write(
-  `CPU per alert: alert-intake node ${intake.nodeMicrosPerAlert} µs, its PostgreSQL backends ${db ? `${intake.postgresMicrosPerAlert} µs` : 'n/a (embedded PGlite runs inside the node process)'}; ` +
-    `bare Fastify ${base.nodeMicrosPerAlert} µs; servers ${serverCpu === undefined ? 'unpinned' : `pinned to CPU ${serverCpu}`}\n`,
+  `paced: ${pacedConnections} connections, ${alertRate.toLocaleString('en-US')} alerts/s offered; alert-intake p50/p95/p99 ${intakePaced.p50Ms}/${intakePaced.p95Ms}/${intakePaced.p99Ms} ms, ` +
+    `bare ${basePaced.p50Ms}/${basePaced.p95Ms}/${basePaced.p99Ms} ms\n` +
+    cpuLine('paced', intakePaced, basePaced) +
+    cpuLine('saturated', intake, base) +
+    `servers ${serverCpu === undefined ? 'unpinned' : `pinned to CPU ${serverCpu}`}\n`,
 )
 process.stdout.write(
   `alert-intake: ${Math.round(((intake.requests - intake.non2xx) * ALERTS_PER_WEBHOOK) / durationSeconds).toLocaleString('en-US')} alerts/s accepted (2xx) ` +
