@@ -14,11 +14,12 @@ describe('HttpSender', () => {
     server = createServer((request, response) => {
       request.resume()
       if (request.url === '/ok') response.writeHead(202).end()
+      if (request.url === '/reply') response.writeHead(200, { 'ce-id': 'r1' }).end('x'.repeat(3_000))
     })
     server.listen(0, '127.0.0.1')
     await once(server, 'listening')
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-    sender = new HttpSender()
+    sender = new HttpSender({ maxResponseBytes: 2_048 })
   })
 
   afterEach(async () => {
@@ -31,6 +32,37 @@ describe('HttpSender', () => {
     const response = await sender.post(`${url}/ok`, {}, '{}', 1_000)
     expect(response.status).toBe(202)
     expect(response.body.byteLength).toBe(0)
+  })
+
+  it('a reply body over maxResponseBytes is a TransportError; the pool keeps working', async () => {
+    await expect(sender.post(`${url}/reply`, {}, '{}', 1_000)).rejects.toThrow(
+      new TransportError('response body larger than 2048 bytes'),
+    )
+    expect((await sender.post(`${url}/ok`, {}, '{}', 1_000)).status).toBe(202)
+  })
+
+  it('returns the response headers and body', async () => {
+    const small = new HttpSender({ maxResponseBytes: 4_096 })
+    try {
+      const response = await small.post(`${url}/reply`, {}, '{}', 1_000)
+      expect(response.status).toBe(200)
+      expect(response.headers['ce-id']).toBe('r1')
+      expect(response.body.toString()).toBe('x'.repeat(3_000))
+    } finally {
+      await small.close()
+    }
+  })
+
+  it('a refused connection is a TransportError', async () => {
+    const closed = createServer()
+    closed.listen(0, '127.0.0.1')
+    await once(closed, 'listening')
+    const { port } = closed.address() as AddressInfo
+    closed.close()
+    await once(closed, 'close')
+    await expect(sender.post(`http://127.0.0.1:${port}/`, {}, '{}', 1_000)).rejects.toBeInstanceOf(
+      TransportError,
+    )
   })
 
   it('a request without an answer fails with TransportError at its deadline', async () => {
