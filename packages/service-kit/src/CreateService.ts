@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http'
 import rateLimit from '@fastify/rate-limit'
 import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify'
@@ -9,7 +10,14 @@ import { CORRELATION_HEADER, correlationIdFor, REQUEST_ID_HEADER, requestIdFor }
 import { createErrorHandler, notFoundHandler } from './ErrorHandler.ts'
 import { healthPlugin, type ReadinessCheck } from './Health.ts'
 import type { KitCache } from './KitCache.ts'
-import { AccessLog, createLogger, flushLogger, type Logger, requestChildLogger } from './Logger.ts'
+import {
+  AccessLog,
+  createLogger,
+  flushLogger,
+  type Logger,
+  RequestLogger,
+  requestChildLogger,
+} from './Logger.ts'
 import { metricsPlugin } from './Metrics.ts'
 import { pressurePlugin } from './Pressure.ts'
 import { cacheRateLimitStore } from './RateLimitStore.ts'
@@ -75,10 +83,19 @@ export function createService(options: ServiceOptions): ServiceInstance {
     logController: new AccessLog(),
     requestIdHeader: false,
     genReqId: (req) => requestIdFor(req.headers),
-    // Fastify makes `bindings` afresh for each request, so it is extended in place.
+    // Made when the request first logs (most evaluation requests never do); a route with its
+    // own level or serializers gets its child at once.
     childLoggerFactory: (parent, bindings, childOptions, req) => {
-      bindings.correlationId = correlationIdFor(req.headers, String(bindings.reqId))
-      return requestChildLogger(parent as Logger, bindings, childOptions)
+      for (const _ in childOptions) {
+        addCorrelationId(bindings, req)
+        return requestChildLogger(parent as Logger, bindings, childOptions)
+      }
+      return new RequestLogger(
+        parent as Logger,
+        bindings,
+        addCorrelationId,
+        req,
+      ) as unknown as FastifyBaseLogger
     },
     bodyLimit: config.BODY_LIMIT_BYTES,
     trustProxy: config.TRUST_PROXY,
@@ -149,6 +166,11 @@ export function createService(options: ServiceOptions): ServiceInstance {
   }
   if (options.routes) app.register(options.routes)
   return app
+}
+
+// Fastify makes `bindings` afresh for each request, so it is extended in place.
+function addCorrelationId(bindings: Record<string, unknown>, req: IncomingMessage): void {
+  bindings.correlationId = correlationIdFor(req.headers, String(bindings.reqId))
 }
 
 function definedOnly<T extends object>(values: T | undefined): Partial<T> {

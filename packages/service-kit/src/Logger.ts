@@ -148,6 +148,94 @@ export function requestChildLogger(
   return base.child(bindings)
 }
 
+type LogArgs = Parameters<Logger['info']>
+
+/**
+ * A request's logger whose pino child is made on first use. Fastify makes one per request, and
+ * most requests on a fast route log nothing (no access line, nothing at their level); making the
+ * child serializes its bindings, so that work, and `complete` (which adds bindings such as the
+ * correlation id), is done only for a request that logs. Each method logs exactly as the child
+ * would, at the parent's level (routes with their own level or serializers get a plain child).
+ */
+export class RequestLogger<C = undefined> {
+  readonly #parent: Logger
+  readonly #bindings: Record<string, unknown>
+  readonly #complete: ((bindings: Record<string, unknown>, context: C) => void) | undefined
+  readonly #context: C
+  #child: Logger | undefined
+
+  constructor(
+    parent: Logger,
+    bindings: Record<string, unknown>,
+    complete?: (bindings: Record<string, unknown>, context: C) => void,
+    context?: C,
+  ) {
+    this.#parent = parent
+    this.#bindings = bindings
+    this.#complete = complete
+    this.#context = context as C
+  }
+
+  /** The pino child itself, made now if it was not yet. */
+  get pino(): Logger {
+    if (this.#child === undefined) {
+      this.#complete?.(this.#bindings, this.#context)
+      this.#child = requestChildLogger(this.#parent, this.#bindings, undefined)
+    }
+    return this.#child
+  }
+
+  get level(): string {
+    return (this.#child ?? this.#parent).level
+  }
+
+  set level(level: string) {
+    this.pino.level = level
+  }
+
+  isLevelEnabled(level: string): boolean {
+    return (this.#child ?? this.#parent).isLevelEnabled(level)
+  }
+
+  // A level that is off writes nothing, so it does not make the child either.
+  fatal(...args: LogArgs): void {
+    if (this.isLevelEnabled('fatal')) this.pino.fatal(...args)
+  }
+  error(...args: LogArgs): void {
+    if (this.isLevelEnabled('error')) this.pino.error(...args)
+  }
+  warn(...args: LogArgs): void {
+    if (this.isLevelEnabled('warn')) this.pino.warn(...args)
+  }
+  info(...args: LogArgs): void {
+    if (this.isLevelEnabled('info')) this.pino.info(...args)
+  }
+  debug(...args: LogArgs): void {
+    if (this.isLevelEnabled('debug')) this.pino.debug(...args)
+  }
+  trace(...args: LogArgs): void {
+    if (this.isLevelEnabled('trace')) this.pino.trace(...args)
+  }
+  silent(): void {}
+
+  child(bindings: Record<string, unknown>, options?: object): Logger {
+    return this.pino.child(bindings, options)
+  }
+
+  bindings(): Record<string, unknown> {
+    return this.pino.bindings()
+  }
+
+  flush(cb?: (err?: Error) => void): void {
+    this.pino.flush(cb)
+  }
+}
+
+/** The pino logger behind a request's logger (a RequestLogger's child, made now if needed). */
+export function pinoOf(log: object): Logger {
+  return log instanceof RequestLogger ? (log as RequestLogger<unknown>).pino : (log as Logger)
+}
+
 /** Resolves once what the logger buffered has been handed to its destination. */
 export function flushLogger(logger: Pick<Logger, 'flush'>): Promise<void> {
   return new Promise((resolve) => {
@@ -202,8 +290,8 @@ export class AccessLog extends LogController {
   ): void {
     const info = routeInfo(request)
     if (!info.accessLog) return
-    // The kit's loggers are pino (ServiceOptions.logger is one too).
-    const log = reply.log as Logger
+    // A RequestLogger, or a pino child for a route with its own level or serializers.
+    const log = reply.log as unknown as Pick<Logger, 'error' | 'info' | 'isLevelEnabled'>
     if (error) {
       log.error({ ...new AccessLine(request, reply, info.route), err: error }, 'request errored')
     } else if (log.isLevelEnabled('info')) {

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import { collectDefaultMetrics, Histogram, type Registry } from 'prom-client'
+import { HistogramSeries } from './HistogramSeries.ts'
 import { unsheddableRouteConfig } from './ProbeRoute.ts'
 import { routeInfo } from './RouteInfo.ts'
 
@@ -44,8 +45,8 @@ export const metricsPlugin = fp(
       collectDefaultMetrics({ register: registry })
     const duration = requestDuration(registry)
 
-    // Label hashing per request is measurable at high rates: each (route, method, status class)
-    // child is made once and kept on the route's info.
+    // Label handling per request is measurable at high rates: each (route, method, status class)
+    // series is made once, kept on the route's info, and observed directly (HistogramSeries).
     app.addHook('onResponse', (request, reply, done) => {
       const info = routeInfo(request)
       if (info.metrics) {
@@ -57,7 +58,11 @@ export const metricsPlugin = fp(
         }
         let child = byClass[digit]
         if (!child) {
-          child = duration.labels(request.method, info.route, statusClass(reply.statusCode))
+          child = new HistogramSeries(duration, {
+            method: request.method,
+            route: info.route,
+            status_class: statusClass(reply.statusCode),
+          })
           byClass[digit] = child
         }
         child.observe(reply.elapsedTime / 1000)

@@ -136,6 +136,26 @@ describe('logging', () => {
     ])
   })
 
+  it("a handler's lines carry reqId and correlationId (the request logger is made on first use)", async () => {
+    const built = buildTestService({
+      config: { LOG_LEVEL: 'warn' },
+      routes: async (r) => {
+        r.get('/quiet', async () => 'x')
+        r.get('/loud', async (request) => {
+          request.log.info('below the level')
+          request.log.warn('written')
+          return 'x'
+        })
+      },
+    })
+    app = built.app
+    await app.inject({ url: '/quiet', headers: { 'x-correlation-id': 'corr-6' } })
+    await app.inject({ url: '/loud', headers: { 'x-correlation-id': 'corr-8', 'x-request-id': 'req-8' } })
+    expect(built.logs.lines()).toEqual([
+      expect.objectContaining({ msg: 'written', level: 'warn', reqId: 'req-8', correlationId: 'corr-8' }),
+    ])
+  })
+
   it('writes no access line below its level, and still logs errors', async () => {
     const built = buildTestService({
       config: { LOG_LEVEL: 'warn' },

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { expect, it, vi } from 'vitest'
-import { createLogger, flushLogger, isoTime, logDestination } from '../src/Logger.ts'
+import { createLogger, flushLogger, isoTime, logDestination, RequestLogger } from '../src/Logger.ts'
 import { scrubUrl } from '../src/Redaction.ts'
 import { captureLogs } from '../src/testing.ts'
 
@@ -69,4 +69,40 @@ it('lines logged just before process.exit are written (regression: pending lines
   expect(child.status).toBe(3)
   expect(await linesOf(file)).toHaveLength(500)
   await rm(dir, { recursive: true, force: true })
+})
+
+it('a request logger makes its child (and completes its bindings) only when a line is written', () => {
+  const logs = captureLogs()
+  const parent = createLogger({ service: 's', revision: 'r', level: 'info', destination: logs.destination })
+  let completed = 0
+  const log = new RequestLogger(
+    parent,
+    { reqId: 'req-1' },
+    (bindings, header: string) => {
+      completed++
+      bindings.correlationId = header
+    },
+    'corr-1',
+  )
+  log.debug({ token: 'x' }, 'below the level')
+  expect(log.isLevelEnabled('debug')).toBe(false)
+  expect(log.level).toBe('info')
+  expect(completed).toBe(0)
+
+  log.info({ k: 1 }, 'first')
+  log.warn('second')
+  log.child({ step: 'send' }).error('third')
+  expect(completed).toBe(1)
+  expect(logs.lines()).toEqual([
+    expect.objectContaining({ level: 'info', msg: 'first', k: 1, reqId: 'req-1', correlationId: 'corr-1' }),
+    expect.objectContaining({ level: 'warn', msg: 'second', reqId: 'req-1', correlationId: 'corr-1' }),
+    expect.objectContaining({
+      level: 'error',
+      msg: 'third',
+      step: 'send',
+      reqId: 'req-1',
+      correlationId: 'corr-1',
+    }),
+  ])
+  expect(log.bindings()).toMatchObject({ reqId: 'req-1', correlationId: 'corr-1' })
 })
