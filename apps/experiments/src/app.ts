@@ -61,6 +61,9 @@ export function buildApp(options: AppOptions): ServiceInstance {
     },
   })
 
+  // Set by the API-key hook; declared up front so every request keeps one object shape.
+  app.decorateRequest('principal', '')
+
   const repository = new ConfigRepository(db)
   services = {
     repository,

@@ -21,3 +21,4 @@ app.post('/ofrep/v1/evaluate/flags/:key', async (request) => ({
 }))
 await app.listen({ port: 0, host: '127.0.0.1' })
 process.stdout.write(`listening ${(app.server.address() as AddressInfo).port}\n`)
+process.once('SIGTERM', () => void app.close())

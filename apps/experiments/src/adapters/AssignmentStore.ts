@@ -19,7 +19,13 @@ import { type Counter, type Registry, register } from 'prom-client'
 import { Lru } from '../domain/Lru.ts'
 import { counter, gauge } from './metrics.ts'
 
-export type StickyAssignment = { variant: string; assignmentId: string; assignedAt: number }
+export type StickyAssignment = {
+  variant: string
+  assignmentId: string
+  assignedAt: number
+  /** `assignedAt` in ISO 8601, kept once formatted: every answer to a returning user quotes it. */
+  timestamp?: string
+}
 
 type Key = { experimentId: string; bucketVersion: number; userId: string }
 type Pending = Key & StickyAssignment
@@ -118,6 +124,14 @@ export class AssignmentStore {
   lookup(experimentId: string, bucketVersion: number, userId: string): Promise<StickyAssignment | undefined> {
     const known = this.cached(experimentId, bucketVersion, userId)
     if (known !== undefined) return Promise.resolve(known ?? undefined)
+    return this.load(experimentId, bucketVersion, userId)
+  }
+
+  /**
+   * `lookup` for a user that `cached` just did not know: the database read (batched with the other
+   * reads of this event-loop turn) without asking the memory a second time. Never rejects.
+   */
+  load(experimentId: string, bucketVersion: number, userId: string): Promise<StickyAssignment | undefined> {
     const id = keyOf(experimentId, bucketVersion, userId)
     return new Promise((resolve) => {
       const list = this.#waiting.get(id)
@@ -204,7 +218,7 @@ export class AssignmentStore {
           batch.map((p) => p.userId),
           batch.map((p) => p.variant),
           batch.map((p) => p.assignmentId),
-          batch.map((p) => new Date(p.assignedAt).toISOString()),
+          batch.map((p) => p.timestamp ?? new Date(p.assignedAt).toISOString()),
           batch.map((p) => new Date(p.assignedAt + this.#retentionMs).toISOString()),
         ],
       )
@@ -273,7 +287,7 @@ export class AssignmentStore {
     return new Map(
       rows.map((r) => [
         keyOf(r.experiment_id, Number(r.bucket_version), r.user_id),
-        { variant: r.variant, assignmentId: r.assignment_id, assignedAt: new Date(r.assigned_at).getTime() },
+        storedAssignment(r.variant, r.assignment_id, new Date(r.assigned_at)),
       ]),
     )
   }
@@ -313,4 +327,8 @@ export class AssignmentStore {
 
 function keyOf(experimentId: string, bucketVersion: number, userId: string): string {
   return `${experimentId}\u0000${bucketVersion}\u0000${userId}`
+}
+
+function storedAssignment(variant: string, assignmentId: string, assignedAt: Date): StickyAssignment {
+  return { variant, assignmentId, assignedAt: assignedAt.getTime(), timestamp: assignedAt.toISOString() }
 }

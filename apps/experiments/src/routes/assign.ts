@@ -50,10 +50,11 @@ export async function assign(
   const known = services.assignments.cached(id, bucketVersion, userId)
   const sticky =
     known === undefined && loaded.stickyReads
-      ? await services.assignments.lookup(id, bucketVersion, userId)
+      ? await services.assignments.load(id, bucketVersion, userId)
       : known
   // A persisted variant that was since removed from the config cannot be served; assign afresh.
   if (sticky && experiment.hasVariant(sticky.variant)) {
+    sticky.timestamp ??= new Date(sticky.assignedAt).toISOString()
     expose(
       services,
       experimentKey,
@@ -69,7 +70,7 @@ export async function assign(
       experiment_key: experimentKey,
       variant: sticky.variant,
       assignment_id: sticky.assignmentId,
-      timestamp: new Date(sticky.assignedAt).toISOString(),
+      timestamp: sticky.timestamp,
       reason: 'STICKY',
     }
   }
@@ -79,6 +80,7 @@ export async function assign(
     variant: result.variant,
     assignmentId: assignmentIdFor(id, bucketVersion, userId),
     assignedAt: now,
+    timestamp: isoTimestamp(now),
   }
   services.assignments.remember(id, bucketVersion, userId, assignment)
   expose(
@@ -96,9 +98,21 @@ export async function assign(
     experiment_key: experimentKey,
     variant: result.variant,
     assignment_id: assignment.assignmentId,
-    timestamp: new Date(now).toISOString(),
+    timestamp: assignment.timestamp,
     reason: 'ASSIGNED',
   }
+}
+
+let lastMillis = Number.NaN
+let lastTimestamp = ''
+
+/** ISO 8601, formatted once per millisecond: under load many answers share one. */
+function isoTimestamp(millis: number): string {
+  if (millis !== lastMillis) {
+    lastMillis = millis
+    lastTimestamp = new Date(millis).toISOString()
+  }
+  return lastTimestamp
 }
 
 function noVariant(id: string, key: string, now: number, reason: string): AssignResult {
@@ -107,7 +121,7 @@ function noVariant(id: string, key: string, now: number, reason: string): Assign
     experiment_key: key,
     variant: null,
     assignment_id: null,
-    timestamp: new Date(now).toISOString(),
+    timestamp: isoTimestamp(now),
     reason,
   }
 }

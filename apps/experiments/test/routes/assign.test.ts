@@ -70,12 +70,14 @@ describe.each(backends)('assignment on $name', ({ databaseUrl, redisUrl, enabled
       const { id } = await create('sticky')
       const users = Array.from({ length: 40 }, (_, i) => `user-${i}`)
       const first = new Map<string, string>()
+      const firstAnswer = new Map<string, { assignment_id: string; timestamp: string }>()
       for (const user of users) {
         const res = await assign('sticky', user)
         expect(res.statusCode).toBe(200)
         const body = res.json()
         expect(body).toMatchObject({ experiment_id: id, reason: 'ASSIGNED' })
         first.set(user, body.variant)
+        firstAnswer.set(user, { assignment_id: body.assignment_id, timestamp: body.timestamp })
       }
       expect(new Set(first.values())).toEqual(new Set(['control', 'treatment']))
       await sleep(100) // let the write-behind flush
@@ -90,6 +92,8 @@ describe.each(backends)('assignment on $name', ({ databaseUrl, redisUrl, enabled
         const body = (await assign('sticky', user)).json()
         expect(body.variant).toBe(first.get(user))
         expect(body.reason).toBe('STICKY')
+        // The first assignment's id and time, whether answered from memory or from Postgres.
+        expect(body).toMatchObject(firstAnswer.get(user)!)
       }
       // A new user follows the new weights.
       expect((await assign('sticky', 'newcomer')).json().variant).toBe('treatment')
