@@ -78,8 +78,8 @@ export function parseTypeMap(text: string): Map<PrometheusType, AlertStatus> {
  * The events package's emitter, one attempt per call: the publisher runs the resilience policy once
  * around each batch (see OutboxPublisher), and posts the stored wire form as it is.
  */
-function brokerSink(sinkUrl: string, connections: number): { sink: EventSink; close(): void } {
-  const emitter = createEmitter({ sinkUrl, policy: false, maxSockets: connections })
+function brokerSink(sinkUrl: string, connections: number): { sink: EventSink; close(): Promise<void> } {
+  const emitter = createEmitter({ sinkUrl, policy: false, connections })
   return { sink: emitter.emitEncoded, close: emitter.close }
 }
 
@@ -146,7 +146,7 @@ export async function buildApp(options: BuildOptions): Promise<IntakeApp> {
   // The app (and its logger) is created after these; they log through it once it exists.
   const logger = { warn: (obj: object, msg: string) => app?.log.warn(obj, msg) }
   const out = options.sink
-    ? { sink: options.sink, close() {} }
+    ? { sink: options.sink, close: async () => {} }
     : brokerSink(sinkUrl as string, config.OUTBOX_CONCURRENCY)
   const policy =
     options.policy ??
@@ -287,7 +287,7 @@ export async function buildApp(options: BuildOptions): Promise<IntakeApp> {
     await publisher.stop()
     // A last pass so events committed just before shutdown do not wait for the next replica.
     await publisher.drainOnce().catch(() => 0)
-    out.close()
+    await out.close()
     if (!options.cache) await cache.close()
     if (!options.db) await db.close()
   })

@@ -1,5 +1,3 @@
-import { Agent as HttpAgent, request as httpRequest, type RequestOptions } from 'node:http'
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https'
 import {
   HttpStatusError,
   type PolicyOptions,
@@ -7,6 +5,7 @@ import {
   policyFor,
   type ResiliencePolicy,
 } from '@agent-sre/resilience'
+import { Pool } from 'undici'
 import type { AnyCloudEvent } from './attributes.ts'
 import { toBinaryHttp } from './http.ts'
 
@@ -38,7 +37,7 @@ export interface EmitterOptions {
   /** Where the default policy registers its metrics; default prom-client's global registry. */
   registry?: PolicyOptions['registry']
   /** Keep-alive connections to the sink at most; further emits wait for one. Default 16. */
-  maxSockets?: number
+  connections?: number
   logger?: EmitterLogger
 }
 
@@ -53,20 +52,21 @@ export interface Emitter {
   emit(event: AnyCloudEvent, signal?: AbortSignal): Promise<void>
   /** As `emit`, for an event already encoded (its headers and body are sent as they are). */
   emitEncoded(event: EncodedEvent, signal?: AbortSignal): Promise<void>
-  /** Closes the kept-alive connections. Emits afterwards open new ones. */
-  close(): void
+  /** Closes the kept-alive connections once the emits in flight are answered; no emit after it. */
+  close(): Promise<void>
 }
 
-export const EMITTER_DEFAULTS = Object.freeze({ maxSockets: 16 })
+export const EMITTER_DEFAULTS = Object.freeze({ connections: 16 })
 
 /** Enough of an error body to diagnose with (what resilience's throwForStatus keeps). */
 const MAX_ERROR_BODY_CHARS = 4096
 
 /**
  * The one way events leave a service over HTTP. It runs once per event (a Knative broker ingress
- * takes one event per POST), so it is node:http over keep-alive connections with the URL parsed
- * once: the global fetch's WHATWG Request/Response/streams cost more CPU per call than the small
- * POST itself (measured in docs/benchmarks.md, alert-intake).
+ * takes one event per POST), so it is an undici Pool (keep-alive connections, the URL parsed
+ * once) and its plain `request`: the global fetch's WHATWG Request/Response/streams cost more CPU
+ * per call than the small POST itself, and node:http's client ~60 µs per POST against undici's
+ * ~36 µs (measured in docs/benchmarks.md, alert-intake).
  */
 export function createEmitter(options: EmitterOptions): Emitter {
   const sink = new URL(options.sinkUrl)
@@ -82,7 +82,7 @@ export function createEmitter(options: EmitterOptions): Emitter {
           ...(logger ? { logger } : {}),
           ...(options.registry ? { registry: options.registry } : {}),
         }))
-  const post = poster(sink, options.maxSockets ?? EMITTER_DEFAULTS.maxSockets)
+  const post = poster(sink, options.connections ?? EMITTER_DEFAULTS.connections)
 
   const send = async (message: EncodedEvent, signal: AbortSignal | undefined) => {
     let attempts = 1
@@ -109,65 +109,53 @@ export function createEmitter(options: EmitterOptions): Emitter {
     sinkUrl,
     emit: (event, signal) => send(toBinaryHttp(event), signal),
     emitEncoded: (event, signal) => send(event, signal),
-    close: () => post.agent.destroy(),
+    close: () => post.close(),
   }
 }
 
 type Post = ((message: EncodedEvent, signal: AbortSignal | undefined) => Promise<void>) & {
-  agent: HttpAgent
+  close(): Promise<void>
 }
 
-/** One POST, one attempt: resolves on 2xx, rejects with HttpStatusError or the socket's error. */
-function poster(url: URL, maxSockets: number): Post {
-  const https = url.protocol === 'https:'
-  if (!https && url.protocol !== 'http:') throw new TypeError(`sink URL must be http(s), got ${url.protocol}`)
-  const request = https ? httpsRequest : httpRequest
-  const agent = https
-    ? new HttpsAgent({ keepAlive: true, maxSockets })
-    : new HttpAgent({ keepAlive: true, maxSockets })
-  const base: RequestOptions = {
-    protocol: url.protocol,
-    hostname: url.hostname.replace(/^\[|\]$/g, ''),
-    port: url.port,
-    path: `${url.pathname}${url.search}`,
-    method: 'POST',
-    agent,
-    ...(url.username || url.password
-      ? { auth: `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}` }
-      : {}),
+/** One POST, one attempt: resolves on 2xx, rejects with HttpStatusError or the connection's error. */
+function poster(url: URL, connections: number): Post {
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new TypeError(`sink URL must be http(s), got ${url.protocol}`)
   }
-  const post = (message: EncodedEvent, signal: AbortSignal | undefined) =>
-    new Promise<void>((resolve, reject) => {
-      const options = { ...base, headers: message.headers }
-      if (signal) options.signal = signal
-      const req = request(options, (response) => {
-        const status = response.statusCode ?? 502
-        response.once('error', reject)
-        if (status >= 200 && status < 300) {
-          // Drained, so the socket goes back to the pool; a broker answers 202 with nothing to read.
-          response.resume()
-          response.once('end', resolve)
-          return
-        }
-        let text = ''
-        response.setEncoding('utf8')
-        response.on('data', (chunk: string) => {
-          if (text.length < MAX_ERROR_BODY_CHARS) text += chunk
-        })
-        response.once('end', () => {
-          const retryAfterMs = parseRetryAfter(response.headers['retry-after'])
-          reject(
-            new HttpStatusError(status, {
-              body: text.slice(0, MAX_ERROR_BODY_CHARS),
-              ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
-            }),
-          )
-        })
-      })
-      req.once('error', reject)
-      req.end(message.body)
+  const pool = new Pool(url.origin, { connections })
+  const path = `${url.pathname}${url.search}`
+  // undici sends no userinfo: credentials of the URL become a Basic header on every request.
+  const authorization =
+    url.username || url.password
+      ? `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`
+      : undefined
+  const post = async (message: EncodedEvent, signal: AbortSignal | undefined) => {
+    const response = await pool.request({
+      method: 'POST',
+      path,
+      headers: authorization ? { ...message.headers, authorization } : message.headers,
+      body: message.body,
+      ...(signal && { signal }),
     })
-  return Object.assign(post, { agent })
+    const status = response.statusCode
+    if (status >= 200 && status < 300) {
+      // Read to the end, so the connection is reused; a broker answers 202 with nothing to read.
+      await response.body.dump()
+      return
+    }
+    let text = ''
+    for await (const chunk of response.body) {
+      text += (chunk as Buffer).toString('utf8')
+      if (text.length >= MAX_ERROR_BODY_CHARS) break // the rest is dropped with the connection
+    }
+    const retryAfter = response.headers['retry-after']
+    const retryAfterMs = parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter)
+    throw new HttpStatusError(status, {
+      body: text.slice(0, MAX_ERROR_BODY_CHARS),
+      ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+    })
+  }
+  return Object.assign(post, { close: () => pool.close() })
 }
 
 // Name, status and code only: messages and bodies can echo event data.

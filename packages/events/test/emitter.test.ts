@@ -152,9 +152,9 @@ describe('createEmitter', () => {
   it('posts a pre-encoded event byte for byte, over kept-alive connections', async () => {
     const encoded = toBinaryHttp(event)
     const stored = { headers: { ...encoded.headers }, body: String(encoded.body) }
-    const emitter = createEmitter({ sinkUrl: `${sinkUrl}ingress?x=1`, policy: testPolicy() })
-    for (let i = 0; i < 3; i++) await emitter.emitEncoded(stored)
-    emitter.close()
+    const emitter = createEmitter({ sinkUrl: `${sinkUrl}ingress?x=1`, policy: testPolicy(), connections: 1 })
+    await Promise.all([1, 2, 3].map(() => emitter.emitEncoded(stored)))
+    await emitter.close()
     expect(sink.received).toHaveLength(3)
     for (const r of sink.received) {
       expect(r.url).toBe('/ingress?x=1')
