@@ -2,10 +2,11 @@
 // Three processes: this one (the load generator: pre-encoded binary-mode requests pipelined on
 // raw keep-alive sockets, BENCH_IN_FLIGHT in flight over BENCH_CONNECTIONS), the broker
 // (bench/brokerProcess.ts, its Fastify ingress) and the subscriber (bench/noopSubscriber.ts, a raw
-// socket server). The two fixtures do the least correct HTTP/1.1 allows, as wrk would, so the CPU
-// goes to the broker. Only events the subscriber received count, each id once. CPU per event comes from
-// /proc/<pid>/stat (utime + stime) of each process over the measured phase. With KAFKA_BROKERS
-// set, the Kafka backend runs too, next to raw kafkajs produce+consume of the same records.
+// socket server). The two fixtures do the least correct HTTP/1.1 allows, as wrk would, so the
+// CPU goes to the broker. Only events the subscriber received count, each id once. CPU per event
+// comes from /proc/<pid>/stat (utime + stime) of each process over the measured phase (and of the
+// local Kafka server on Kafka runs). With KAFKA_BROKERS set, the Kafka backend runs too, next to
+// raw kafkajs produce+consume of the same records.
 //   pnpm --filter @agent-sre/broker bench            full run
 //   pnpm --filter @agent-sre/broker bench -- --smoke a few thousand events, for CI
 // BENCH_CPU_PROF=<dir> starts the broker process with `node --cpu-prof` writing there.
