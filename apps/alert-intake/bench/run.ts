@@ -7,8 +7,9 @@
 // servers (bare Fastify, alert-intake) to CPU n; run the bench itself pinned elsewhere, e.g.
 //   BENCH_SERVER_CPU=0 taskset -c 1 pnpm --filter @agent-sre/alert-intake bench
 // Each target runs two phases: paced at BENCH_RATE alerts/s (default 3,000, about half of what
-// the intake takes saturated here) over BENCH_PACED_CONNECTIONS (default 10), for latency that is
-// not the queue of 50 saturating connections; then saturated, for throughput.
+// the intake takes saturated here; an even open-loop stream, see paced.ts) over at most
+// BENCH_PACED_CONNECTIONS keep-alive connections (default 50), for latency that is not the queue
+// of 50 saturating connections; then saturated, for throughput.
 import { loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import {
@@ -21,13 +22,14 @@ import {
   startTarget,
 } from '@agent-sre/service-kit/bench'
 import { openDatabase } from '@agent-sre/store'
+import { pacedLoad } from './paced.ts'
 
 const ALERTS_PER_WEBHOOK = 10
 const TOKEN = 'bench-token-0123456789'
 const durationSeconds = benchDurationSeconds()
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50)
 const alertRate = Number(process.env.BENCH_RATE ?? 3000)
-const pacedConnections = Number(process.env.BENCH_PACED_CONNECTIONS ?? 10)
+const pacedConnections = Number(process.env.BENCH_PACED_CONNECTIONS ?? 50)
 if (!(alertRate >= ALERTS_PER_WEBHOOK) || !Number.isInteger(pacedConnections) || pacedConnections < 1)
   throw new Error('BENCH_RATE must be ≥ 10 alerts/s and BENCH_PACED_CONNECTIONS a positive integer')
 const serverCpu = process.env.BENCH_SERVER_CPU ? Number(process.env.BENCH_SERVER_CPU) : undefined
@@ -72,31 +74,36 @@ function nextWebhook(): string {
   })
 }
 
-/**
- * A fresh body per request (a fixed body would be all duplicates after the first), so this uses
- * the harness' autocannon `benchmark()` (pacedBenchmark sends one fixed body). Paced, autocannon
- * sends each connection's share of a second back to back from the start of the second: latency at
- * the stated average rate with at most `pacedConnections` requests in flight, not an even stream.
- */
+/** A fresh body per request (a fixed body would be all duplicates after the first). */
 async function load(name: string, url: string, seconds: number, paced = false): Promise<BenchmarkResult> {
-  const webhookRate = alertRate / ALERTS_PER_WEBHOOK
-  const result = await benchmark({
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }
+  if (paced) {
+    return pacedLoad({
+      name,
+      origin: url,
+      path: '/alertmanager',
+      headers,
+      body: nextWebhook,
+      ratePerSecond: alertRate / ALERTS_PER_WEBHOOK,
+      durationSeconds: seconds,
+      connections: pacedConnections,
+    })
+  }
+  return benchmark({
     name,
     url,
-    connections: paced ? pacedConnections : connections,
-    ...(paced && { overallRate: webhookRate }),
+    connections,
     durationSeconds: seconds,
     warmupSeconds: 0,
     requests: [
       {
         method: 'POST',
         path: '/alertmanager',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
-        setupRequest: (request) => ({ ...request, body: nextWebhook() }),
+        headers,
+        setupRequest: (r) => ({ ...r, body: nextWebhook() }),
       },
     ],
   })
-  return paced ? { ...result, ratePerSecond: webhookRate } : result
 }
 
 /** CPU seconds used so far by the PostgreSQL backends serving the target (its pool's connections). */
