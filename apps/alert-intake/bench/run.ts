@@ -7,7 +7,7 @@
 // servers (bare Fastify, alert-intake) to CPU n; run the bench itself pinned elsewhere, e.g.
 //   BENCH_SERVER_CPU=0 taskset -c 1 pnpm --filter @agent-sre/alert-intake bench
 // Each target runs two phases: paced at BENCH_RATE alerts/s (default 3,000, about half of what
-// the intake takes saturated here; an even open-loop stream, see paced.ts) over at most
+// the intake takes saturated here; an even open-loop stream, the harness' pacedBenchmark) over at most
 // BENCH_PACED_CONNECTIONS keep-alive connections (default 50), for latency that is not the queue
 // of 50 saturating connections; then saturated, for throughput.
 import { loadavg } from 'node:os'
@@ -16,13 +16,13 @@ import {
   type BenchmarkResult,
   benchDurationSeconds,
   benchmark,
+  pacedBenchmark,
   processCpuSeconds,
   type RunningTarget,
   resultsTable,
   startTarget,
 } from '@agent-sre/service-kit/bench'
-import { openDatabase } from '@agent-sre/store'
-import { pacedLoad } from './paced.ts'
+import { type Database, openDatabase } from '@agent-sre/store'
 
 const ALERTS_PER_WEBHOOK = 10
 const TOKEN = 'bench-token-0123456789'
@@ -78,15 +78,17 @@ function nextWebhook(): string {
 async function load(name: string, url: string, seconds: number, paced = false): Promise<BenchmarkResult> {
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }
   if (paced) {
-    return pacedLoad({
+    return pacedBenchmark({
       name,
       origin: url,
+      method: 'POST',
       path: '/alertmanager',
       headers,
       body: nextWebhook,
       ratePerSecond: alertRate / ALERTS_PER_WEBHOOK,
       durationSeconds: seconds,
       connections: pacedConnections,
+      warmupSeconds: 0,
     })
   }
   return benchmark({
@@ -123,9 +125,13 @@ async function measure(
   name: string,
   running: RunningTarget,
   postgresCpu?: CpuProbe,
+  settle?: () => Promise<unknown>,
 ): Promise<[paced: Measured, saturated: Measured]> {
   const nodeCpuAtStart = running.cpuSeconds()
   await load(`${name} (warm-up)`, running.url, 1)
+  // The saturated warm-up leaves an outbox backlog; published during the paced phase it would
+  // measure the catch-up, not the stated rate.
+  await settle?.()
   const phase = async (paced: boolean): Promise<Measured> => {
     const node0 = running.cpuSeconds()
     const pg0 = (await postgresCpu?.()) ?? Number.NaN
@@ -211,18 +217,26 @@ try {
   const sampler = setInterval(() => void sampleBackends().catch(() => {}), 250)
   try {
     await sampleBackends()
-    const [paced, measured] = await measure('alert-intake', intake, postgresCpu)
-    results.push(paced, measured)
-    if (db) {
-      // The outbox after the load: how long until every event reached the broker (Kafka-acknowledged).
+    // Resolves with the seconds until every event reached the broker (Kafka-acknowledged).
+    const outboxEmpty = async (database: Database) => {
       const started = performance.now()
       for (;;) {
-        const { rows } = await db.query<{ n: number }>('select count(*)::int as n from outbox')
+        const { rows } = await database.query<{ n: number }>('select count(*)::int as n from outbox')
         if ((rows[0]?.n ?? 0) === 0) break
         if (performance.now() - started > 120_000) throw new Error(`outbox not drained: ${rows[0]?.n} left`)
         await new Promise((resolve) => setTimeout(resolve, 100))
       }
-      drainSeconds = (performance.now() - started) / 1000
+      return (performance.now() - started) / 1000
+    }
+    const [paced, measured] = await measure(
+      'alert-intake',
+      intake,
+      postgresCpu,
+      db && (() => outboxEmpty(db)),
+    )
+    results.push(paced, measured)
+    if (db) {
+      drainSeconds = await outboxEmpty(db)
       const { rows } = await db.query<{ n: number }>('select count(*)::int as n from alert_transitions')
       stored = rows[0]?.n ?? 0
       clearInterval(sampler)

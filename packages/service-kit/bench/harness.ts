@@ -117,7 +117,8 @@ export interface PacedOptions {
   path: string | (() => string)
   method?: 'GET' | 'POST'
   headers?: Record<string, string>
-  body?: string
+  /** The request body, or a function giving each request's body (a fresh webhook each time). */
+  body?: string | (() => string)
   /** Requests per second, sent at an even pace whatever the responses do. */
   ratePerSecond: number
   durationSeconds: number
@@ -145,10 +146,11 @@ export async function pacedBenchmark(options: PacedOptions): Promise<BenchmarkRe
   const connections = options.connections ?? 50
   const pool = new Pool(options.origin, { connections, pipelining: 1 })
   const nextPath = typeof options.path === 'string' ? () => options.path as string : options.path
+  const { body } = options
+  const nextBody = typeof body === 'function' ? body : () => body
   const request = {
     method: options.method ?? 'GET',
     ...(options.headers && { headers: options.headers }),
-    ...(options.body !== undefined && { body: options.body }),
   }
   const run = async (seconds: number, latencies: number[] | undefined) => {
     let sent = 0
@@ -161,7 +163,7 @@ export async function pacedBenchmark(options: PacedOptions): Promise<BenchmarkRe
       const started = performance.now()
       inFlight++
       const done = pool
-        .request({ ...request, path: nextPath() })
+        .request({ ...request, path: nextPath(), body: nextBody() })
         .then(async (response) => {
           await response.body.dump()
           if (response.statusCode < 200 || response.statusCode >= 300) non2xx++
