@@ -1,9 +1,9 @@
 // Exposure events (`agentsre.experiment.exposure`), recorded after the response and bounded.
 // `record` is synchronous and never throws: it drops the exposure (with a metric) when the queue
 // is full rather than letting it grow. Workers drain the queue: duplicates per user and variant
-// are filtered by a local LRU and then across replicas by `setIfAbsent` in the shared cache, and
-// the survivors are emitted to the broker. Each worker checks up to DEDUP_BATCH queued exposures
-// at once (one pipelined cache round trip), so the cross-replica check keeps up with a burst of
+// are filtered by a local LRU and then across replicas by `setManyIfAbsent` in the shared cache,
+// and the survivors are emitted to the broker. Each worker checks up to DEDUP_BATCH queued
+// exposures at once (one cache round trip), so the cross-replica check keeps up with a burst of
 // new users instead of one round trip per exposure (which dropped most of them at 8k/s).
 // Memory stays bounded: at most `capacity` wait, and DEDUP_BATCH per worker are in flight.
 
@@ -23,7 +23,7 @@ const DEDUP_BATCH = 64
 export interface ExposureRecorderOptions {
   /** Delivers one event (the broker emitter); undefined: exposures are deduplicated and counted only. */
   emit: ((event: ExposureEvent) => Promise<void>) | undefined
-  cache: Pick<Cache, 'setIfAbsent' | 'delete'>
+  cache: Pick<Cache, 'setManyIfAbsent' | 'delete'>
   logger: Logger
   registry?: Registry
   capacity?: number
@@ -33,7 +33,7 @@ export interface ExposureRecorderOptions {
 
 export class ExposureRecorder {
   readonly #emit: ExposureRecorderOptions['emit']
-  readonly #cache: Pick<Cache, 'setIfAbsent' | 'delete'>
+  readonly #cache: Pick<Cache, 'setManyIfAbsent' | 'delete'>
   readonly #logger: Logger
   readonly #capacity: number
   readonly #concurrency: number
@@ -99,13 +99,18 @@ export class ExposureRecorder {
   async #work(): Promise<void> {
     try {
       for (let batch = this.#take(); batch.length > 0; batch = this.#take()) {
-        const firsts = await Promise.allSettled(
-          batch.map((item) => this.#cache.setIfAbsent(item.key, '1', this.#dedupTtlMs)),
-        )
+        let firsts: boolean[]
+        try {
+          firsts = await this.#cache.setManyIfAbsent(
+            batch.map((item) => [item.key, '1'] as const),
+            this.#dedupTtlMs,
+          )
+        } catch (err) {
+          for (const item of batch) await this.#failed(item, err)
+          continue
+        }
         for (const [i, item] of batch.entries()) {
-          const first = firsts[i]!
-          if (first.status === 'rejected') await this.#failed(item, first.reason)
-          else if (!first.value) this.#outcomes.inc({ outcome: 'duplicate' })
+          if (!firsts[i]) this.#outcomes.inc({ outcome: 'duplicate' })
           else await this.#send(item)
         }
       }
