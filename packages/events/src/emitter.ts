@@ -5,7 +5,7 @@ import {
   policyFor,
   type ResiliencePolicy,
 } from '@agent-sre/resilience'
-import { Pool } from 'undici'
+import { type Dispatcher, Pool } from 'undici'
 import type { AnyCloudEvent } from './attributes.ts'
 import { toBinaryHttp } from './http.ts'
 
@@ -42,6 +42,7 @@ export interface EmitterOptions {
 }
 
 export interface Emitter {
+  /** The sink's origin and path: no credentials or query, so it can be logged. */
   readonly sinkUrl: string
   /**
    * POSTs the event in binary mode. Resolves once the sink answered 2xx; rejects with the last
@@ -70,8 +71,7 @@ const MAX_ERROR_BODY_CHARS = 4096
  */
 export function createEmitter(options: EmitterOptions): Emitter {
   const sink = new URL(options.sinkUrl)
-  const sinkUrl = sink.toString()
-  // Credentials in a sink URL must not reach the logs.
+  // Credentials in a sink URL must not reach the logs (nor anyone reading `sinkUrl`).
   const sinkForLogs = `${sink.origin}${sink.pathname}`
   const logger = options.logger
   const policy =
@@ -106,7 +106,7 @@ export function createEmitter(options: EmitterOptions): Emitter {
   })
 
   return {
-    sinkUrl,
+    sinkUrl: sinkForLogs,
     emit: (event, signal) => send(toBinaryHttp(event), signal),
     emitEncoded: (event, signal) => send(event, signal),
     close: () => post.close(),
@@ -143,19 +143,34 @@ function poster(url: URL, connections: number): Post {
       await response.body.dump()
       return
     }
-    let text = ''
-    for await (const chunk of response.body) {
-      text += (chunk as Buffer).toString('utf8')
-      if (text.length >= MAX_ERROR_BODY_CHARS) break // the rest is dropped with the connection
-    }
     const retryAfter = response.headers['retry-after']
     const retryAfterMs = parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter)
+    const body = await errorBody(response.body)
     throw new HttpStatusError(status, {
-      body: text.slice(0, MAX_ERROR_BODY_CHARS),
+      ...(body === undefined ? {} : { body }),
       ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
     })
   }
   return Object.assign(post, { close: () => pool.close() })
+}
+
+/**
+ * The first MAX_ERROR_BODY_CHARS of an error answer, decoded across chunk boundaries. A body that
+ * breaks off (reset, abort) gives undefined: it must not hide the status, which decides whether the
+ * event is retried (as resilience's throwForStatus).
+ */
+async function errorBody(body: Dispatcher.ResponseData['body']): Promise<string | undefined> {
+  const decoder = new TextDecoder()
+  let text = ''
+  try {
+    for await (const chunk of body) {
+      text += decoder.decode(chunk as Buffer, { stream: true })
+      if (text.length >= MAX_ERROR_BODY_CHARS) break // the rest is dropped with the connection
+    }
+  } catch {
+    return undefined
+  }
+  return text.slice(0, MAX_ERROR_BODY_CHARS)
 }
 
 // Name, status and code only: messages and bodies can echo event data.

@@ -140,7 +140,9 @@ describe('createEmitter', () => {
     url.username = 'user'
     url.password = 's3cret'
     const logger = { debug, info: vi.fn(), warn: vi.fn() }
-    await createEmitter({ sinkUrl: url, policy: testPolicy(), logger }).emit(event)
+    const emitter = createEmitter({ sinkUrl: url, policy: testPolicy(), logger })
+    await emitter.emit(event)
+    expect(emitter.sinkUrl).toBe(sinkUrl)
     expect(sink.received[0]!.headers.authorization).toBe(`Basic ${btoa('user:s3cret')}`)
     expect(JSON.stringify(debug.mock.calls)).not.toContain('s3cret')
     expect(debug).toHaveBeenCalledWith(
@@ -177,6 +179,49 @@ describe('createEmitter', () => {
     expect(isHttpStatusError(error)).toBe(true)
     expect(error).toMatchObject({ status: 503, retryAfterMs: 7_000 })
     expect((error as { body: string }).body).toHaveLength(4096)
+  })
+
+  it('keeps the status when the error body breaks off (regression: a 400 was retried as a socket error)', async () => {
+    sink.replies = [
+      (res) => {
+        res.writeHead(400, { 'content-length': '100' })
+        res.write('half a reason', () => res.socket?.destroy())
+      },
+    ]
+    const error = await createEmitter({ sinkUrl, policy: testPolicy() })
+      .emit(event)
+      .catch((err: unknown) => err)
+    expect(isHttpStatusError(error) && error.status).toBe(400)
+    expect(sink.received).toHaveLength(1)
+  })
+
+  it('decodes an error body split inside a character', async () => {
+    const reason = 'é'.repeat(3)
+    const bytes = Buffer.from(reason)
+    sink.replies = [
+      (res) => {
+        res.writeHead(409, { 'content-length': String(bytes.length) })
+        res.write(bytes.subarray(0, 1), () => setTimeout(() => res.end(bytes.subarray(1)), 20))
+      },
+    ]
+    const error = await createEmitter({ sinkUrl, policy: false })
+      .emit(event)
+      .catch((err: unknown) => err)
+    expect(error).toMatchObject({ status: 409, body: reason })
+  })
+
+  it('close() resolves once the emits in flight are answered', async () => {
+    sink.replies = [(res) => setTimeout(() => status(202)(res), 50)]
+    const emitter = createEmitter({ sinkUrl, policy: false })
+    let delivered = false
+    const emitting = emitter.emit(event).then(() => {
+      delivered = true
+    })
+    await vi.waitFor(() => expect(sink.received).toHaveLength(1))
+    await emitter.close()
+    expect(delivered).toBe(true)
+    await emitting
+    await expect(emitter.emit(event)).rejects.toMatchObject({ code: 'UND_ERR_DESTROYED' })
   })
 
   it('makes exactly one attempt with policy: false', async () => {
