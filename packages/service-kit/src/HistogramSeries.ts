@@ -27,6 +27,9 @@ export class HistogramSeries<L extends string> {
   readonly #labels: Partial<Record<L, string>>
   #hash: string | undefined
   #series: StoredSeries | undefined
+  // False once prom-client's storage turned out not to be the known shape: every observation
+  // then goes through prom-client, without searching its series each time.
+  #direct = true
 
   constructor(histogram: Histogram<L>, labels: Partial<Record<L, string>>) {
     this.#histogram = histogram
@@ -38,7 +41,7 @@ export class HistogramSeries<L extends string> {
     const storage = this.#histogram as unknown as HistogramStorage
     if (series === undefined || storage.hashMap[this.#hash!] !== series || !Number.isFinite(value)) {
       this.#histogram.observe(this.#labels, value)
-      this.#find(storage)
+      if (this.#direct) this.#find(storage)
       return
     }
     const bounds = storage.upperBounds
@@ -53,14 +56,16 @@ export class HistogramSeries<L extends string> {
     series.count += 1
   }
 
-  // The stored series whose labels are ours, if it has the shape this class knows.
+  // The stored series whose labels are ours (prom-client has just observed into it), if it has the
+  // shape this class knows; otherwise observations stay with prom-client for good.
   #find(storage: HistogramStorage): void {
     this.#series = undefined
+    this.#direct = false
     const map = storage.hashMap
     if (typeof map !== 'object' || map === null || !Array.isArray(storage.upperBounds)) return
     for (const hash in map) {
       const candidate = map[hash]!
-      if (!sameLabels(candidate.labels, this.#labels)) continue
+      if (!sameLabels(candidate?.labels, this.#labels)) continue
       const valid =
         typeof candidate.sum === 'number' &&
         typeof candidate.count === 'number' &&
@@ -68,6 +73,7 @@ export class HistogramSeries<L extends string> {
       if (valid) {
         this.#hash = hash
         this.#series = candidate
+        this.#direct = true
       }
       return
     }

@@ -231,11 +231,6 @@ export class RequestLogger<C = undefined> {
   }
 }
 
-/** The pino logger behind a request's logger (a RequestLogger's child, made now if needed). */
-export function pinoOf(log: object): Logger {
-  return log instanceof RequestLogger ? (log as RequestLogger<unknown>).pino : (log as Logger)
-}
-
 /** Resolves once what the logger buffered has been handed to its destination. */
 export function flushLogger(logger: Pick<Logger, 'flush'>): Promise<void> {
   return new Promise((resolve) => {

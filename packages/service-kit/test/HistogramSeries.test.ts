@@ -1,5 +1,5 @@
 import { Histogram, Registry } from 'prom-client'
-import { expect, it } from 'vitest'
+import { expect, it, vi } from 'vitest'
 import { HistogramSeries } from '../src/HistogramSeries.ts'
 
 function histogram(): { registry: Registry; histogram: Histogram<'method' | 'route'> } {
@@ -44,4 +44,44 @@ it('leaves a value that is not a finite number to prom-client, which refuses it'
   const series = new HistogramSeries(made, { method: 'GET', route: '/a' })
   series.observe(0.01)
   expect(() => series.observe(Number.NaN)).toThrow(/not a valid number/)
+})
+
+it('follows prom-client when a series is removed or zeroed', async () => {
+  const fast = histogram()
+  const slow = histogram()
+  const series = new HistogramSeries(fast.histogram, { method: 'GET', route: '/a' })
+  for (const made of [fast, slow]) made.histogram.observe({ method: 'GET', route: '/a' }, 0.5)
+  series.observe(0.5)
+  slow.histogram.observe({ method: 'GET', route: '/a' }, 0.5)
+  fast.histogram.remove('GET', '/a')
+  slow.histogram.remove('GET', '/a')
+  series.observe(0.05)
+  slow.histogram.observe({ method: 'GET', route: '/a' }, 0.05)
+  fast.histogram.zero({ method: 'GET', route: '/a' })
+  slow.histogram.zero({ method: 'GET', route: '/a' })
+  series.observe(2)
+  series.observe(0.001)
+  slow.histogram.observe({ method: 'GET', route: '/a' }, 2)
+  slow.histogram.observe({ method: 'GET', route: '/a' }, 0.001)
+  expect(await fast.registry.metrics()).toBe(await slow.registry.metrics())
+  expect(await fast.registry.metrics()).toContain('request_seconds_count{method="GET",route="/a"} 2')
+})
+
+it('leaves every observation to prom-client when its storage is not the known shape', () => {
+  // As a prom-client that keeps series in a Map, or buckets in an array, would.
+  for (const storage of [
+    { hashMap: new Map(), upperBounds: [0.1, 1] },
+    { hashMap: {}, upperBounds: [0.1, 1] },
+  ]) {
+    const observe = vi.fn((labels: Record<string, string>) => {
+      if (!(storage.hashMap instanceof Map)) {
+        ;(storage.hashMap as Record<string, unknown>).h = { labels, buckets: [0, 0], sum: 0, count: 0 }
+      }
+    })
+    const fake = { ...storage, observe } as unknown as Histogram<'route'>
+    const series = new HistogramSeries(fake, { route: '/a' })
+    for (let i = 0; i < 3; i++) series.observe(0.5)
+    expect(observe).toHaveBeenCalledTimes(3)
+    expect(observe).toHaveBeenLastCalledWith({ route: '/a' }, 0.5)
+  }
 })
