@@ -70,7 +70,7 @@ const MAX_ERROR_BODY_CHARS = 4096
  * ~36 µs (measured in docs/benchmarks.md, alert-intake).
  */
 export function createEmitter(options: EmitterOptions): Emitter {
-  const sink = new URL(options.sinkUrl)
+  const sink = parseSinkUrl(options.sinkUrl)
   // Credentials in a sink URL must not reach the logs (nor anyone reading `sinkUrl`).
   const sinkForLogs = `${sink.origin}${sink.pathname}`
   const logger = options.logger
@@ -110,6 +110,16 @@ export function createEmitter(options: EmitterOptions): Emitter {
     emit: (event, signal) => send(toBinaryHttp(event), signal),
     emitEncoded: (event, signal) => send(event, signal),
     close: () => post.close(),
+  }
+}
+
+// URL's own TypeError carries the whole input (`input`), which a startup crash prints: credentials too.
+function parseSinkUrl(url: string | URL): URL {
+  if (url instanceof URL) return new URL(url.href)
+  try {
+    return new URL(url)
+  } catch {
+    throw new TypeError('sink URL (K_SINK or BROKER_URL) is not a valid URL')
   }
 }
 

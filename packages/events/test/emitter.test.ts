@@ -1,6 +1,7 @@
 import { once } from 'node:events'
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { inspect } from 'node:util'
 import { isHttpStatusError, policyFor } from '@agent-sre/resilience'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createEmitter, makeEvent, parseHttpEvent, toBinaryHttp } from '../src/index.ts'
@@ -254,6 +255,17 @@ describe('createEmitter', () => {
 
   it('refuses a sink URL that is not http(s)', () => {
     expect(() => createEmitter({ sinkUrl: 'ftp://broker/' })).toThrow(TypeError)
+  })
+
+  it('refuses an invalid sink URL without echoing it (regression: its credentials reached the crash output)', () => {
+    let error: unknown
+    try {
+      createEmitter({ sinkUrl: 'http://user:s3cret@broker:99999/' })
+    } catch (err) {
+      error = err
+    }
+    expect(error).toBeInstanceOf(TypeError)
+    expect(inspect(error)).not.toContain('s3cret')
   })
 
   it('stops when the caller aborts', async () => {
