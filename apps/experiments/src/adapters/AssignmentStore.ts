@@ -5,6 +5,9 @@
 // Writes: `remember` records the assignment in memory and answers at once; a timer writes the
 // pending assignments in batches (one multi-row `insert … on conflict do nothing` per batch: the
 // first writer across replicas wins, and a replica that lost a race reads and caches the winner).
+// Keys are `assignmentKey` strings; memory per new user is kept small on purpose (the pending map
+// and the cache share the key and the assignment object): at thousands of new users per second,
+// what each one retains is what the young-generation collections copy, and their pauses set p99.
 //
 // Durability (also in docs/experiments.md): an assignment is durable once the batch holding it
 // commits, normally within `flushIntervalMs` of the response. On SIGTERM the app's onClose flushes
@@ -16,20 +19,21 @@
 
 import type { Queryable } from '@agent-sre/store'
 import { type Counter, type Registry, register } from 'prom-client'
+import { assignmentKey, assignmentKeyParts } from '../domain/assignmentId.ts'
 import { Lru } from '../domain/Lru.ts'
 import { counter, gauge } from './metrics.ts'
 
 export type StickyAssignment = {
   variant: string
   assignmentId: string
-  assignedAt: number
-  /** `assignedAt` in ISO 8601, kept once formatted: every answer to a returning user quotes it. */
-  timestamp?: string
+  /**
+   * When the user was first assigned, in ISO 8601 with milliseconds: what every answer quotes and
+   * what is stored, so it is the one form kept (new users of one millisecond share one string).
+   */
+  timestamp: string
 }
 
-type Key = { experimentId: string; bucketVersion: number; userId: string }
-type Pending = Key & StickyAssignment
-type Waiting = Key & { resolve: (value: StickyAssignment | undefined) => void }
+type Resolve = (value: StickyAssignment | undefined) => void
 type Logger = { warn(obj: object, msg?: string): void; error(obj: object, msg?: string): void }
 
 export const ASSIGNMENT_RETENTION_MS = 90 * 24 * 3_600_000
@@ -59,8 +63,9 @@ export class AssignmentStore {
   readonly #retentionMs: number
   readonly #now: () => number
   readonly #cache: Lru<string, StickyAssignment | null>
-  readonly #pending = new Map<string, Pending>()
-  #waiting: Map<string, Waiting[]> = new Map()
+  /** Assignments not yet committed, by key: the same objects as in the cache. */
+  readonly #pending = new Map<string, StickyAssignment>()
+  #waiting: Map<string, Resolve[]> = new Map()
   #readScheduled = false
   #flushing: Promise<void> | undefined
   readonly #timer: NodeJS.Timeout
@@ -108,8 +113,7 @@ export class AssignmentStore {
    * What this replica knows without I/O: the assignment (pending or cached), null when known to
    * have none, undefined when unknown.
    */
-  cached(experimentId: string, bucketVersion: number, userId: string): StickyAssignment | null | undefined {
-    const id = keyOf(experimentId, bucketVersion, userId)
+  cached(id: string): StickyAssignment | null | undefined {
     const pending = this.#pending.get(id)
     if (pending) {
       this.#lookups.inc({ source: 'pending' })
@@ -121,22 +125,21 @@ export class AssignmentStore {
   }
 
   /** The user's unexpired persisted assignment, if any. Never rejects: a read error counts as none. */
-  lookup(experimentId: string, bucketVersion: number, userId: string): Promise<StickyAssignment | undefined> {
-    const known = this.cached(experimentId, bucketVersion, userId)
+  lookup(id: string): Promise<StickyAssignment | undefined> {
+    const known = this.cached(id)
     if (known !== undefined) return Promise.resolve(known ?? undefined)
-    return this.load(experimentId, bucketVersion, userId)
+    return this.load(id)
   }
 
   /**
    * `lookup` for a user that `cached` just did not know: the database read (batched with the other
    * reads of this event-loop turn) without asking the memory a second time. Never rejects.
    */
-  load(experimentId: string, bucketVersion: number, userId: string): Promise<StickyAssignment | undefined> {
-    const id = keyOf(experimentId, bucketVersion, userId)
+  load(id: string): Promise<StickyAssignment | undefined> {
     return new Promise((resolve) => {
       const list = this.#waiting.get(id)
-      if (list) list.push({ experimentId, bucketVersion, userId, resolve })
-      else this.#waiting.set(id, [{ experimentId, bucketVersion, userId, resolve }])
+      if (list) list.push(resolve)
+      else this.#waiting.set(id, [resolve])
       if (!this.#readScheduled) {
         this.#readScheduled = true
         setImmediate(() => void this.#readBatch())
@@ -145,20 +148,14 @@ export class AssignmentStore {
   }
 
   /** Records a new assignment; it is written behind. False when the buffer is full (not persisted). */
-  remember(
-    experimentId: string,
-    bucketVersion: number,
-    userId: string,
-    assignment: StickyAssignment,
-  ): boolean {
-    const id = keyOf(experimentId, bucketVersion, userId)
+  remember(id: string, assignment: StickyAssignment): boolean {
     this.#cache.set(id, assignment)
     if (this.#pending.has(id)) return true
     if (this.#pending.size >= this.#maxPending) {
       this.#writes.inc({ outcome: 'dropped' })
       return false
     }
-    this.#pending.set(id, { experimentId, bucketVersion, userId, ...assignment })
+    this.#pending.set(id, assignment)
     return true
   }
 
@@ -195,44 +192,42 @@ export class AssignmentStore {
   }
 
   async #writeBatch(): Promise<void> {
-    const batch: Pending[] = []
-    for (const p of this.#pending.values()) {
+    const ids: string[] = []
+    const batch: StickyAssignment[] = []
+    const rows: unknown[][] = []
+    for (const [id, p] of this.#pending) {
+      ids.push(id)
       batch.push(p)
+      rows.push([...assignmentKeyParts(id), p.variant, p.assignmentId, p.timestamp])
       if (batch.length >= this.#maxBatch) break
     }
     try {
-      const { rows } = await this.#db.query<{
-        experiment_id: string
-        bucket_version: number
-        user_id: string
-      }>(
-        `insert into assignments
-           (experiment_id, bucket_version, user_id, variant, assignment_id, assigned_at, expires_at)
-         select * from unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::uuid[],
-                              $6::timestamptz[], $7::timestamptz[])
-         on conflict do nothing
-         returning experiment_id, bucket_version, user_id`,
-        [
-          batch.map((p) => p.experimentId),
-          batch.map((p) => p.bucketVersion),
-          batch.map((p) => p.userId),
-          batch.map((p) => p.variant),
-          batch.map((p) => p.assignmentId),
-          batch.map((p) => p.timestamp ?? new Date(p.assignedAt).toISOString()),
-          batch.map((p) => new Date(p.assignedAt + this.#retentionMs).toISOString()),
-        ],
+      // One JSON parameter (node-postgres escapes every element of an array parameter in JS;
+      // JSON.stringify is native). Only the rows that lost a race come back, usually none.
+      const { rows: lostRows } = await this.#db.query<{ i: number }>(
+        `with batch as (
+           select (r->>0)::uuid as experiment_id, (r->>1)::int as bucket_version, r->>2 as user_id,
+                  r->>3 as variant, (r->>4)::uuid as assignment_id,
+                  (r->>5)::timestamptz as assigned_at, (i - 1)::int as i
+           from json_array_elements($1::json) with ordinality as b(r, i)),
+         inserted as (
+           insert into assignments
+             (experiment_id, bucket_version, user_id, variant, assignment_id, assigned_at, expires_at)
+           select experiment_id, bucket_version, user_id, variant, assignment_id, assigned_at,
+                  assigned_at + $2::bigint * interval '1 millisecond'
+           from batch
+           on conflict do nothing
+           returning experiment_id, bucket_version, user_id)
+         select b.i from batch b
+         where not exists (select 1 from inserted n where (n.experiment_id, n.bucket_version, n.user_id)
+                                                        = (b.experiment_id, b.bucket_version, b.user_id))`,
+        [JSON.stringify(rows), this.#retentionMs],
       )
-      const inserted = new Set(rows.map((r) => keyOf(r.experiment_id, Number(r.bucket_version), r.user_id)))
-      const lost: Pending[] = []
-      for (const p of batch) {
-        const id = keyOf(p.experimentId, p.bucketVersion, p.userId)
-        if (this.#pending.get(id) === p) this.#pending.delete(id)
-        if (!inserted.has(id)) lost.push(p)
-      }
-      this.#writes.inc({ outcome: 'written' }, inserted.size)
-      if (lost.length > 0) {
-        this.#writes.inc({ outcome: 'conflict' }, lost.length)
-        await this.#cacheWinners(lost)
+      for (const [i, id] of ids.entries()) if (this.#pending.get(id) === batch[i]) this.#pending.delete(id)
+      this.#writes.inc({ outcome: 'written' }, batch.length - lostRows.length)
+      if (lostRows.length > 0) {
+        this.#writes.inc({ outcome: 'conflict' }, lostRows.length)
+        await this.#cacheWinners(lostRows.map((r) => ids[r.i]!))
       }
     } catch (err) {
       this.#writes.inc({ outcome: 'failed' }, batch.length)
@@ -247,15 +242,14 @@ export class AssignmentStore {
    * Another replica persisted a first assignment before us: cache theirs now, here in the flush,
    * so the users' next requests answer from memory instead of reading Postgres (or re-assigning).
    */
-  async #cacheWinners(lost: readonly Pending[]): Promise<void> {
+  async #cacheWinners(lost: readonly string[]): Promise<void> {
     let found: Map<string, StickyAssignment> | undefined
     try {
       found = await this.#select(lost)
     } catch (err) {
       this.#logger.warn({ err, keys: lost.length }, 'reading assignments that won a race failed')
     }
-    for (const p of lost) {
-      const id = keyOf(p.experimentId, p.bucketVersion, p.userId)
+    for (const id of lost) {
       const winner = found?.get(id)
       // Not found (the read failed, or the row that won has expired): forget ours, look up next time.
       if (winner) this.#cacheStored(id, winner)
@@ -264,11 +258,12 @@ export class AssignmentStore {
   }
 
   #cacheStored(id: string, stored: StickyAssignment): void {
-    const remaining = stored.assignedAt + this.#retentionMs - this.#now()
+    const remaining = Date.parse(stored.timestamp) + this.#retentionMs - this.#now()
     this.#cache.set(id, stored, Math.max(1, Math.min(remaining, this.#cacheTtlMs)))
   }
 
-  async #select(keys: readonly Key[]): Promise<Map<string, StickyAssignment>> {
+  async #select(ids: readonly string[]): Promise<Map<string, StickyAssignment>> {
+    const keys = ids.map(assignmentKeyParts)
     const { rows } = await this.#db.query<{
       experiment_id: string
       bucket_version: number
@@ -282,11 +277,11 @@ export class AssignmentStore {
        join unnest($1::uuid[], $2::int[], $3::text[]) as k(experiment_id, bucket_version, user_id)
          using (experiment_id, bucket_version, user_id)
        where a.expires_at > now()`,
-      [keys.map((k) => k.experimentId), keys.map((k) => k.bucketVersion), keys.map((k) => k.userId)],
+      [keys.map((k) => k[0]), keys.map((k) => k[1]), keys.map((k) => k[2])],
     )
     return new Map(
       rows.map((r) => [
-        keyOf(r.experiment_id, Number(r.bucket_version), r.user_id),
+        assignmentKey(r.experiment_id, Number(r.bucket_version), r.user_id),
         storedAssignment(r.variant, r.assignment_id, new Date(r.assigned_at)),
       ]),
     )
@@ -302,15 +297,14 @@ export class AssignmentStore {
     }
   }
 
-  async #readChunk(ids: string[], waiting: Map<string, Waiting[]>): Promise<void> {
-    const keys = ids.map((id) => waiting.get(id)![0]!)
+  async #readChunk(ids: string[], waiting: Map<string, Resolve[]>): Promise<void> {
     let found: Map<string, StickyAssignment>
     try {
-      found = await this.#select(keys)
+      found = await this.#select(ids)
     } catch (err) {
       this.#logger.warn({ err, keys: ids.length }, 'sticky assignment read failed; assigning by hash')
       this.#lookups.inc({ source: 'error' }, ids.length)
-      for (const id of ids) for (const w of waiting.get(id)!) w.resolve(undefined)
+      for (const id of ids) for (const resolve of waiting.get(id)!) resolve(undefined)
       return
     }
     for (const id of ids) {
@@ -320,15 +314,11 @@ export class AssignmentStore {
       if (hit) this.#cacheStored(id, hit)
       else if (!value) this.#cache.set(id, null, this.#negativeTtlMs)
       this.#lookups.inc({ source: value ? 'database' : 'none' })
-      for (const w of waiting.get(id)!) w.resolve(value)
+      for (const resolve of waiting.get(id)!) resolve(value)
     }
   }
 }
 
-function keyOf(experimentId: string, bucketVersion: number, userId: string): string {
-  return `${experimentId}\u0000${bucketVersion}\u0000${userId}`
-}
-
 function storedAssignment(variant: string, assignmentId: string, assignedAt: Date): StickyAssignment {
-  return { variant, assignmentId, assignedAt: assignedAt.getTime(), timestamp: assignedAt.toISOString() }
+  return { variant, assignmentId, timestamp: assignedAt.toISOString() }
 }

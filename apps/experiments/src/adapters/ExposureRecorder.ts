@@ -5,11 +5,14 @@
 // and the survivors are emitted to the broker. Each worker checks up to DEDUP_BATCH queued
 // exposures at once (one cache round trip), so the cross-replica check keeps up with a burst of
 // new users instead of one round trip per exposure (which dropped most of them at 8k/s).
-// Memory stays bounded: at most `capacity` wait, and DEDUP_BATCH per worker are in flight.
+// Memory stays bounded: at most `capacity` wait, and DEDUP_BATCH per worker are in flight. The
+// local LRU is keyed by the assignment key the sticky store already holds (no second string per
+// user), with the variant last exposed as its value; the shared cache's key is built by the worker.
 
 import { type EventData, makeEvent } from '@agent-sre/events'
 import type { Cache } from '@agent-sre/store'
 import { type Counter, type Registry, register } from 'prom-client'
+import { assignmentKeyParts } from '../domain/assignmentId.ts'
 import { Lru } from '../domain/Lru.ts'
 import { counter, gauge } from './metrics.ts'
 
@@ -38,7 +41,8 @@ export class ExposureRecorder {
   readonly #capacity: number
   readonly #concurrency: number
   readonly #dedupTtlMs: number
-  readonly #recent: Lru<string, true>
+  /** Assignment key → the variant last queued for it. */
+  readonly #recent: Lru<string, string>
   readonly #queue: Item[] = []
   readonly #outcomes: Counter<'outcome'>
   #active = 0
@@ -68,12 +72,12 @@ export class ExposureRecorder {
   }
 
   /**
-   * Queues an exposure; never blocks or throws. Returns false when dropped (queue full). The dedup
-   * key includes the bucket version, so a re-randomised experiment counts exposures afresh.
+   * Queues an exposure; never blocks or throws. Returns false when dropped (queue full). `key` is
+   * the assignment's `assignmentKey`: it includes the bucket version, so a re-randomised experiment
+   * counts exposures afresh.
    */
-  record(exposure: Exposure, bucketVersion: number, experimentId: string): boolean {
-    const key = `exposure:${experimentId}:${bucketVersion}:${exposure.userId}:${exposure.variant}`
-    if (this.#recent.get(key)) {
+  record(exposure: Exposure, key: string): boolean {
+    if (this.#recent.get(key) === exposure.variant) {
       this.#outcomes.inc({ outcome: 'duplicate' })
       return true
     }
@@ -81,7 +85,7 @@ export class ExposureRecorder {
       this.#outcomes.inc({ outcome: 'dropped' })
       return false
     }
-    this.#recent.set(key, true)
+    this.#recent.set(key, exposure.variant)
     this.#queue.push({ key, exposure })
     if (this.#active < this.#concurrency) {
       this.#active++
@@ -102,7 +106,7 @@ export class ExposureRecorder {
         let firsts: boolean[]
         try {
           firsts = await this.#cache.setManyIfAbsent(
-            batch.map((item) => [item.key, '1'] as const),
+            batch.map((item) => [sharedKey(item), '1'] as const),
             this.#dedupTtlMs,
           )
         } catch (err) {
@@ -143,11 +147,18 @@ export class ExposureRecorder {
     }
   }
 
-  async #failed({ key, exposure }: Item, err: unknown): Promise<void> {
+  async #failed(item: Item, err: unknown): Promise<void> {
+    const { key, exposure } = item
     // Forget the dedup key so the user's next exposure is sent instead of counted as a duplicate.
-    this.#recent.delete(key)
-    await this.#cache.delete(key).catch(() => false)
+    if (this.#recent.get(key) === exposure.variant) this.#recent.delete(key)
+    await this.#cache.delete(sharedKey(item)).catch(() => false)
     this.#outcomes.inc({ outcome: 'failed' })
     this.#logger.warn({ err, experiment: exposure.experiment }, 'exposure event not sent')
   }
+}
+
+/** The cross-replica dedup key (unchanged since the first release: existing keys keep counting). */
+function sharedKey({ key, exposure }: Item): string {
+  const [experimentId, bucketVersion, userId] = assignmentKeyParts(key)
+  return `exposure:${experimentId}:${bucketVersion}:${userId}:${exposure.variant}`
 }

@@ -12,15 +12,26 @@
  * - `keys().next()` on a fresh iterator skips every deleted slot at the front of the table, which
  *   eviction keeps filling. One long-lived iterator resumes where it stopped (Map iterators see
  *   later insertions and skip deletions, by specification).
+ *
+ * No object per entry: the map holds a slot number, and a slot's value, expiry and insertion
+ * clock live in parallel arrays (two of them typed, outside the JS heap), reused through a free
+ * list. At thousands of new entries per second an entry object and its boxed expiry were two of
+ * the few objects every request left behind for the young-generation collector to copy.
  */
 export class Lru<K, V> {
-  readonly #entries = new Map<K, { value: V; expiresAt: number; insertedAt: number }>()
+  readonly #slots = new Map<K, number>()
   readonly #max: number
   readonly #promoteAfter: number
   readonly #ttlMs: number
   readonly #now: () => number
+  #values: (V | undefined)[] = []
+  #expiresAt = new Float64Array(0)
+  /** Insertion clock of each slot: the age of an entry, in insertions, is `#clock - insertedAt`. */
+  #insertedAt = new Float64Array(0)
+  /** Slots freed by deletes, reused before `#used` grows. */
+  #free: number[] = []
+  #used = 0
   #oldest: MapIterator<K>
-  /** Insertions so far: the age of an entry, in insertions, is `#clock - insertedAt`. */
   #clock = 0
 
   constructor(max: number, ttlMs: number, now: () => number = Date.now) {
@@ -29,50 +40,83 @@ export class Lru<K, V> {
     this.#promoteAfter = max >> 1
     this.#ttlMs = ttlMs
     this.#now = now
-    this.#oldest = this.#entries.keys()
+    this.#oldest = this.#slots.keys()
   }
 
   get size(): number {
-    return this.#entries.size
+    return this.#slots.size
   }
 
   get(key: K): V | undefined {
-    const entry = this.#entries.get(key)
-    if (!entry) return undefined
-    if (entry.expiresAt <= this.#now()) {
-      this.#entries.delete(key)
+    const slot = this.#slots.get(key)
+    if (slot === undefined) return undefined
+    if (this.#expiresAt[slot]! <= this.#now()) {
+      this.#remove(key, slot)
       return undefined
     }
-    if (this.#clock - entry.insertedAt >= this.#promoteAfter) {
-      this.#entries.delete(key)
-      entry.insertedAt = ++this.#clock
-      this.#entries.set(key, entry)
+    if (this.#clock - this.#insertedAt[slot]! >= this.#promoteAfter) {
+      this.#slots.delete(key)
+      this.#insertedAt[slot] = ++this.#clock
+      this.#slots.set(key, slot)
     }
-    return entry.value
+    return this.#values[slot]
   }
 
   set(key: K, value: V, ttlMs = this.#ttlMs): void {
-    this.#entries.delete(key)
-    this.#entries.set(key, { value, expiresAt: this.#now() + ttlMs, insertedAt: ++this.#clock })
-    if (this.#entries.size > this.#max) this.#evictOldest()
+    let slot = this.#slots.get(key)
+    if (slot === undefined) slot = this.#allocate()
+    else this.#slots.delete(key)
+    this.#values[slot] = value
+    this.#expiresAt[slot] = this.#now() + ttlMs
+    this.#insertedAt[slot] = ++this.#clock
+    this.#slots.set(key, slot)
+    if (this.#slots.size > this.#max) this.#evictOldest()
   }
 
   delete(key: K): boolean {
-    return this.#entries.delete(key)
+    const slot = this.#slots.get(key)
+    if (slot === undefined) return false
+    this.#remove(key, slot)
+    return true
   }
 
   clear(): void {
-    this.#entries.clear()
-    this.#oldest = this.#entries.keys()
+    this.#slots.clear()
+    this.#oldest = this.#slots.keys()
+    this.#values = []
+    this.#free = []
+    this.#used = 0
+  }
+
+  #remove(key: K, slot: number): void {
+    this.#slots.delete(key)
+    this.#values[slot] = undefined
+    this.#free.push(slot)
+  }
+
+  #allocate(): number {
+    const reused = this.#free.pop()
+    if (reused !== undefined) return reused
+    if (this.#used === this.#expiresAt.length) {
+      // Grown by doubling, up to max + 1 slots (an insertion precedes its eviction).
+      const length = Math.min(this.#max + 1, Math.max(16, this.#used * 2))
+      const expiresAt = new Float64Array(length)
+      expiresAt.set(this.#expiresAt)
+      this.#expiresAt = expiresAt
+      const insertedAt = new Float64Array(length)
+      insertedAt.set(this.#insertedAt)
+      this.#insertedAt = insertedAt
+    }
+    return this.#used++
   }
 
   #evictOldest(): void {
     // Every key the iterator has returned was evicted, so its next key is the oldest one.
     let next = this.#oldest.next()
     if (next.done) {
-      this.#oldest = this.#entries.keys()
+      this.#oldest = this.#slots.keys()
       next = this.#oldest.next()
     }
-    if (!next.done) this.#entries.delete(next.value)
+    if (!next.done) this.#remove(next.value, this.#slots.get(next.value)!)
   }
 }

@@ -6,7 +6,7 @@
 import { ErrorBodySchema } from '@agent-sre/service-kit'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { type Static, Type } from '@sinclair/typebox'
-import { assignmentIdFor } from '../domain/assignmentId.ts'
+import { assignmentIdFor, assignmentKey } from '../domain/assignmentId.ts'
 import type { EvaluationContext } from '../domain/targeting.ts'
 import type { Services } from '../Services.ts'
 import { requireApiKey } from './auth.ts'
@@ -47,24 +47,12 @@ export async function assign(
   const { bucketVersion } = experiment.config
   // Until the rules change within this bucket version, a persisted assignment is exactly what the
   // hash gives, so only what this replica holds in memory is consulted (no database read).
-  const known = services.assignments.cached(id, bucketVersion, userId)
-  const sticky =
-    known === undefined && loaded.stickyReads
-      ? await services.assignments.load(id, bucketVersion, userId)
-      : known
+  const key = assignmentKey(id, bucketVersion, userId)
+  const known = services.assignments.cached(key)
+  const sticky = known === undefined && loaded.stickyReads ? await services.assignments.load(key) : known
   // A persisted variant that was since removed from the config cannot be served; assign afresh.
   if (sticky && experiment.hasVariant(sticky.variant)) {
-    sticky.timestamp ??= new Date(sticky.assignedAt).toISOString()
-    expose(
-      services,
-      experimentKey,
-      id,
-      bucketVersion,
-      userId,
-      sticky.variant,
-      experiment.bucketOf(userId),
-      true,
-    )
+    expose(services, experimentKey, key, userId, sticky.variant, experiment.bucketOf(userId), true)
     return {
       experiment_id: id,
       experiment_key: experimentKey,
@@ -78,21 +66,11 @@ export async function assign(
   if (result.variant === null) return noVariant(id, experimentKey, now, result.reason)
   const assignment = {
     variant: result.variant,
-    assignmentId: assignmentIdFor(id, bucketVersion, userId),
-    assignedAt: now,
+    assignmentId: assignmentIdFor(key),
     timestamp: isoTimestamp(now),
   }
-  services.assignments.remember(id, bucketVersion, userId, assignment)
-  expose(
-    services,
-    experimentKey,
-    id,
-    bucketVersion,
-    userId,
-    result.variant,
-    experiment.bucketOf(userId),
-    false,
-  )
+  services.assignments.remember(key, assignment)
+  expose(services, experimentKey, key, userId, result.variant, experiment.bucketOf(userId), false)
   return {
     experiment_id: id,
     experiment_key: experimentKey,
@@ -129,14 +107,13 @@ function noVariant(id: string, key: string, now: number, reason: string): Assign
 function expose(
   services: Services,
   experiment: string,
-  experimentId: string,
-  bucketVersion: number,
+  key: string,
   userId: string,
   variant: string,
   bucket: number,
   sticky: boolean,
 ): void {
-  services.exposures.record({ experiment, variant, userId, bucket, sticky }, bucketVersion, experimentId)
+  services.exposures.record({ experiment, variant, userId, bucket, sticky }, key)
 }
 
 export function assignRoutes(services: Services): FastifyPluginAsyncTypebox {

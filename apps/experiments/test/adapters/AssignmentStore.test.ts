@@ -3,6 +3,7 @@ import type { Database } from '@agent-sre/store'
 import { Registry } from 'prom-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { AssignmentStore } from '../../src/adapters/AssignmentStore.ts'
+import { assignmentKey } from '../../src/domain/assignmentId.ts'
 import { requireServiceEnv, testDatabase } from '../helpers.ts'
 
 const databaseUrl = requireServiceEnv('DATABASE_URL')
@@ -43,30 +44,41 @@ describe.each([
     async () => {
       const experiment = randomUUID()
       const writer = store()
-      for (let i = 0; i < 50; i++) {
-        writer.remember(experiment, 1, `u${i}`, {
-          variant: i % 2 ? 'a' : 'b',
-          assignmentId: randomUUID(),
-          assignedAt: Date.now(),
-        })
-      }
+      const written = Array.from({ length: 50 }, (_, i) => ({
+        variant: i % 2 ? 'a' : 'b',
+        assignmentId: randomUUID(),
+        timestamp: new Date(Date.now() - i * 1_001).toISOString(),
+      }))
+      for (const [i, assignment] of written.entries())
+        writer.remember(assignmentKey(experiment, 1, `u${i}`), { ...assignment })
       expect(writer.pendingCount).toBe(50)
       statements.length = 0
       await writer.flush()
-      expect(statements).toEqual(['insert'])
+      // One statement: the insert, returning only the rows that lost a race.
+      expect(statements).toEqual(['with'])
       expect(writer.pendingCount).toBe(0)
 
       const reader = store()
       statements.length = 0
       const found = await Promise.all(
-        Array.from({ length: 60 }, (_, i) => reader.lookup(experiment, 1, `u${i}`)),
+        Array.from({ length: 60 }, (_, i) => reader.lookup(assignmentKey(experiment, 1, `u${i}`))),
       )
       expect(statements).toEqual(['select'])
       expect(found.filter(Boolean)).toHaveLength(50)
       expect(found[1]?.variant).toBe('a')
+      // Every column as written, to the millisecond; expiry 90 days after the assignment.
+      for (const [i, assignment] of written.entries()) expect(found[i]).toEqual(assignment)
+      const { rows } = await db.query<{ days: number }>(
+        `select distinct extract(epoch from expires_at - assigned_at) / 86400 as days
+         from assignments where experiment_id = $1`,
+        [experiment],
+      )
+      expect(rows.map((r) => Number(r.days))).toEqual([90])
       // Cached now, including the misses.
       statements.length = 0
-      await Promise.all(Array.from({ length: 60 }, (_, i) => reader.lookup(experiment, 1, `u${i}`)))
+      await Promise.all(
+        Array.from({ length: 60 }, (_, i) => reader.lookup(assignmentKey(experiment, 1, `u${i}`))),
+      )
       expect(statements).toEqual([])
       await writer.close()
       await reader.close()
@@ -77,24 +89,24 @@ describe.each([
     const experiment = randomUUID()
     const first = store()
     const second = store()
-    first.remember(experiment, 1, 'race', {
+    first.remember(assignmentKey(experiment, 1, 'race'), {
       variant: 'a',
       assignmentId: randomUUID(),
-      assignedAt: Date.now(),
+      timestamp: new Date().toISOString(),
     })
-    second.remember(experiment, 1, 'race', {
+    second.remember(assignmentKey(experiment, 1, 'race'), {
       variant: 'b',
       assignmentId: randomUUID(),
-      assignedAt: Date.now(),
+      timestamp: new Date().toISOString(),
     })
     await first.flush()
     statements.length = 0
     await second.flush()
     // The loser reads the winner back in the flush, so its next request needs no query.
-    expect(statements).toEqual(['insert', 'select'])
+    expect(statements).toEqual(['with', 'select'])
     statements.length = 0
-    expect(second.cached(experiment, 1, 'race')?.variant).toBe('a')
-    expect((await second.lookup(experiment, 1, 'race'))?.variant).toBe('a')
+    expect(second.cached(assignmentKey(experiment, 1, 'race'))?.variant).toBe('a')
+    expect((await second.lookup(assignmentKey(experiment, 1, 'race')))?.variant).toBe('a')
     expect(statements).toEqual([])
     await first.close()
     await second.close()
@@ -103,13 +115,13 @@ describe.each([
   it.skipIf(!enabled)('ignores expired assignments and purges them', async () => {
     const experiment = randomUUID()
     const old = store({ retentionMs: 1 })
-    old.remember(experiment, 1, 'gone', {
+    old.remember(assignmentKey(experiment, 1, 'gone'), {
       variant: 'a',
       assignmentId: randomUUID(),
-      assignedAt: Date.now() - 10_000,
+      timestamp: new Date(Date.now() - 10_000).toISOString(),
     })
     await old.close()
-    expect(await store().lookup(experiment, 1, 'gone')).toBeUndefined()
+    expect(await store().lookup(assignmentKey(experiment, 1, 'gone'))).toBeUndefined()
     expect(await store().purgeExpired()).toBeGreaterThanOrEqual(1)
   })
 
@@ -119,10 +131,10 @@ describe.each([
       const experiment = randomUUID()
       const bounded = store({ maxPending: 2, maxBatch: 1 })
       const remember = (user: string) =>
-        bounded.remember(experiment, 1, user, {
+        bounded.remember(assignmentKey(experiment, 1, user), {
           variant: 'a',
           assignmentId: randomUUID(),
-          assignedAt: Date.now(),
+          timestamp: new Date().toISOString(),
         })
       expect([remember('x'), remember('y'), remember('z')]).toEqual([true, true, false])
       await bounded.close()

@@ -2,6 +2,7 @@ import { openCache } from '@agent-sre/store'
 import { Registry } from 'prom-client'
 import { describe, expect, it } from 'vitest'
 import { type Exposure, type ExposureEvent, ExposureRecorder } from '../../src/adapters/ExposureRecorder.ts'
+import { assignmentKey } from '../../src/domain/assignmentId.ts'
 import { requireServiceEnv } from '../helpers.ts'
 
 const redisUrl = requireServiceEnv('REDIS_URL')
@@ -13,6 +14,8 @@ const exposure = (userId: string, variant = 'a'): Exposure => ({
   bucket: 1,
   sticky: false,
 })
+const record = (recorder: ExposureRecorder, e: Exposure) =>
+  recorder.record(e, assignmentKey('id', 1, e.userId))
 
 async function outcomes(registry: Registry): Promise<Record<string, number>> {
   const metric = await registry.getSingleMetric('agentsre_experiments_exposures_total')!.get()
@@ -38,7 +41,7 @@ describe('ExposureRecorder', () => {
       capacity: 2,
       concurrency: 1,
     })
-    const accepted = Array.from({ length: 10 }, (_, i) => recorder.record(exposure(`u${i}`), 1, 'id'))
+    const accepted = Array.from({ length: 10 }, (_, i) => record(recorder, exposure(`u${i}`)))
     expect(accepted.filter(Boolean).length).toBeLessThan(10)
     release()
     await recorder.drain()
@@ -59,12 +62,38 @@ describe('ExposureRecorder', () => {
       logger: silent,
       registry: new Registry(),
     })
-    recorder.record(exposure('u'), 1, 'id')
+    record(recorder, exposure('u'))
     await recorder.drain()
     fail = false
-    recorder.record(exposure('u'), 1, 'id')
+    record(recorder, exposure('u'))
     await recorder.drain()
     expect(sent).toEqual(['u'])
+  })
+
+  it('keeps the shared dedup key of earlier releases, and dedups per variant locally', async () => {
+    const claimed: string[] = []
+    const recorder = new ExposureRecorder({
+      emit: undefined,
+      cache: {
+        setManyIfAbsent: async (entries) => {
+          claimed.push(...entries.map(([key]) => key))
+          return entries.map(() => true)
+        },
+        delete: async () => false,
+      },
+      logger: silent,
+      registry: new Registry(),
+    })
+    const key = assignmentKey('0b5c6f3e-2f6e-4d8e-9a51-3c1f0f6f1a11', 3, 'user:\u00001')
+    const user = (variant: string): Exposure => ({ ...exposure('user:\u00001', variant) })
+    for (const variant of ['a', 'a', 'b', 'b', 'a']) recorder.record(user(variant), key)
+    await recorder.drain()
+    // Existing keys in the shared cache keep deduplicating after an upgrade.
+    expect(claimed).toEqual([
+      'exposure:0b5c6f3e-2f6e-4d8e-9a51-3c1f0f6f1a11:3:user:\u00001:a',
+      'exposure:0b5c6f3e-2f6e-4d8e-9a51-3c1f0f6f1a11:3:user:\u00001:b',
+      'exposure:0b5c6f3e-2f6e-4d8e-9a51-3c1f0f6f1a11:3:user:\u00001:a',
+    ])
   })
 
   it('checks queued exposures across replicas in batches; a failed check is retried later', async () => {
@@ -91,14 +120,14 @@ describe('ExposureRecorder', () => {
       registry,
       concurrency: 1,
     })
-    for (let i = 0; i < 100; i++) recorder.record(exposure(`u${i}`), 1, 'id')
+    for (let i = 0; i < 100; i++) record(recorder, exposure(`u${i}`))
     await recorder.drain()
     // One worker, one cache round trip per batch of at most 64; a failed round trip fails its batch.
     expect(batches).toEqual([64, 36])
     expect(sent).toEqual(Array.from({ length: 36 }, (_, i) => `u${i + 64}`))
     expect((await outcomes(registry)).failed).toBe(64)
     down = false
-    recorder.record(exposure('u0'), 1, 'id')
+    record(recorder, exposure('u0'))
     await recorder.drain()
     expect(sent).toContain('u0')
     await memory.close()
@@ -123,8 +152,8 @@ describe('ExposureRecorder', () => {
         }),
     )
     for (const r of replicas) {
-      r.record(exposure('u1'), 1, 'id')
-      r.record(exposure('u1', 'b'), 1, 'id')
+      record(r, exposure('u1'))
+      record(r, exposure('u1', 'b'))
     }
     await Promise.all(replicas.map((r) => r.drain()))
     expect(sent.sort()).toEqual(['u1/a', 'u1/b'])
