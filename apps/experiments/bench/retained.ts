@@ -1,0 +1,68 @@
+// Heap retained per new user (`GET /assign`, sticky persistence on), in-process: 5,000 users to
+// warm up, then 20,000 more; after each, pending writes flush and a full GC runs, and the growth of
+// `heapUsed` is divided by the users. This is what every new user leaves for the young-generation
+// collector to copy and promote, which is what sets its pauses at thousands of new users per second.
+//
+//   node --expose-gc bench/retained.ts      (Postgres/Redis from DATABASE_URL/REDIS_URL, else PGlite/in-process)
+import { fileURLToPath } from 'node:url'
+import { loadConfig, logDestination } from '@agent-sre/service-kit'
+import { openCache, openDatabase } from '@agent-sre/store'
+import { buildApp } from '../src/app.ts'
+import { ExperimentsConfigSchema } from '../src/config.ts'
+
+const gc = globalThis.gc
+if (!gc) throw new Error('run with node --expose-gc')
+const db = await openDatabase({
+  url: process.env.DATABASE_URL,
+  schema: 'experiments_bench_retained',
+  migrationsDir: fileURLToPath(new URL('../migrations', import.meta.url)),
+})
+await db.query('truncate experiments, flags, audit_log, assignments')
+const app = await buildApp({
+  config: loadConfig(ExperimentsConfigSchema),
+  db,
+  cache: openCache({ url: process.env.REDIS_URL, keyPrefix: `bench-retained-${Date.now()}-` }),
+  logDestination: logDestination('/dev/null'),
+})
+const seeded = await app.inject({
+  method: 'POST',
+  url: '/admin/experiments',
+  payload: {
+    key: 'checkout-button',
+    status: 'ACTIVE',
+    variants: [
+      { key: 'control', weight: 50 },
+      { key: 'treatment', weight: 50 },
+    ],
+  },
+})
+if (seeded.statusCode !== 201) throw new Error(`seeding: ${seeded.statusCode} ${seeded.body}`)
+
+let user = 0
+const assignNewUsers = async (count: number) => {
+  for (let sent = 0; sent < count; sent += 100) {
+    await Promise.all(
+      Array.from({ length: 100 }, () =>
+        app.inject({ method: 'GET', url: `/assign?experiment_key=checkout-button&user_id=new-${user++}` }),
+      ),
+    )
+  }
+  // Pending writes flush every 50 ms; exposures drain.
+  await new Promise((resolve) => setTimeout(resolve, 300))
+}
+const heapUsed = async () => {
+  for (let i = 0; i < 3; i++) {
+    gc()
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+  return process.memoryUsage().heapUsed
+}
+
+const measured = 20_000
+await assignNewUsers(5_000)
+const before = await heapUsed()
+await assignNewUsers(measured)
+const after = await heapUsed()
+process.stdout.write(`heap retained per new user: ${Math.round((after - before) / measured)} bytes\n`)
+await app.close()
+await db.close()
