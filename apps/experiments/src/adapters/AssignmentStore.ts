@@ -18,10 +18,10 @@
 // but not persisted, and counted.
 
 import type { Queryable } from '@agent-sre/store'
-import { type Counter, type Registry, register } from 'prom-client'
+import { type Registry, register } from 'prom-client'
 import { assignmentKey, assignmentKeyParts } from '../domain/assignmentId.ts'
 import { Lru } from '../domain/Lru.ts'
-import { counter, gauge } from './metrics.ts'
+import { type Count, gauge, tally } from './metrics.ts'
 
 export type StickyAssignment = {
   variant: string
@@ -69,8 +69,8 @@ export class AssignmentStore {
   #readScheduled = false
   #flushing: Promise<void> | undefined
   readonly #timer: NodeJS.Timeout
-  readonly #lookups: Counter<'source'>
-  readonly #writes: Counter<'outcome'>
+  readonly #lookups: Record<'pending' | 'cache' | 'database' | 'none' | 'error', Count>
+  readonly #writes: Record<'written' | 'conflict' | 'failed' | 'dropped', Count>
 
   constructor(options: AssignmentStoreOptions) {
     this.#db = options.db
@@ -83,18 +83,31 @@ export class AssignmentStore {
     this.#cacheTtlMs = options.cacheTtlMs ?? 600_000
     this.#cache = new Lru(options.cacheEntries ?? 100_000, this.#cacheTtlMs, this.#now)
     const registry = options.registry ?? register
-    this.#lookups = counter(
+    const lookup = tally(
       registry,
       'agentsre_experiments_sticky_lookups_total',
       'Sticky assignment lookups by where the answer came from (pending, cache, database, none, error)',
       ['source'],
     )
-    this.#writes = counter(
+    this.#lookups = {
+      pending: lookup({ source: 'pending' }),
+      cache: lookup({ source: 'cache' }),
+      database: lookup({ source: 'database' }),
+      none: lookup({ source: 'none' }),
+      error: lookup({ source: 'error' }),
+    }
+    const write = tally(
       registry,
       'agentsre_experiments_assignment_writes_total',
       'Assignments written behind, by outcome (written, conflict, failed, dropped)',
       ['outcome'],
     )
+    this.#writes = {
+      written: write({ outcome: 'written' }),
+      conflict: write({ outcome: 'conflict' }),
+      failed: write({ outcome: 'failed' }),
+      dropped: write({ outcome: 'dropped' }),
+    }
     gauge(
       registry,
       'agentsre_experiments_assignment_writes_pending',
@@ -116,11 +129,11 @@ export class AssignmentStore {
   cached(id: string): StickyAssignment | null | undefined {
     const pending = this.#pending.get(id)
     if (pending) {
-      this.#lookups.inc({ source: 'pending' })
+      this.#lookups.pending.inc()
       return pending
     }
     const cached = this.#cache.get(id)
-    if (cached !== undefined) this.#lookups.inc({ source: cached ? 'cache' : 'none' })
+    if (cached !== undefined) this.#lookups[cached ? 'cache' : 'none'].inc()
     return cached
   }
 
@@ -152,7 +165,7 @@ export class AssignmentStore {
     this.#cache.set(id, assignment)
     if (this.#pending.has(id)) return true
     if (this.#pending.size >= this.#maxPending) {
-      this.#writes.inc({ outcome: 'dropped' })
+      this.#writes.dropped.inc()
       return false
     }
     this.#pending.set(id, assignment)
@@ -224,13 +237,13 @@ export class AssignmentStore {
         [JSON.stringify(rows), this.#retentionMs],
       )
       for (const [i, id] of ids.entries()) if (this.#pending.get(id) === batch[i]) this.#pending.delete(id)
-      this.#writes.inc({ outcome: 'written' }, batch.length - lostRows.length)
+      this.#writes.written.inc(batch.length - lostRows.length)
       if (lostRows.length > 0) {
-        this.#writes.inc({ outcome: 'conflict' }, lostRows.length)
+        this.#writes.conflict.inc(lostRows.length)
         await this.#cacheWinners(lostRows.map((r) => ids[r.i]!))
       }
     } catch (err) {
-      this.#writes.inc({ outcome: 'failed' }, batch.length)
+      this.#writes.failed.inc(batch.length)
       this.#logger.warn(
         { err, batch: batch.length, pending: this.#pending.size },
         'assignment batch not written, will retry',
@@ -303,7 +316,7 @@ export class AssignmentStore {
       found = await this.#select(ids)
     } catch (err) {
       this.#logger.warn({ err, keys: ids.length }, 'sticky assignment read failed; assigning by hash')
-      this.#lookups.inc({ source: 'error' }, ids.length)
+      this.#lookups.error.inc(ids.length)
       for (const id of ids) for (const resolve of waiting.get(id)!) resolve(undefined)
       return
     }
@@ -313,7 +326,7 @@ export class AssignmentStore {
       const value = this.#pending.get(id) ?? hit
       if (hit) this.#cacheStored(id, hit)
       else if (!value) this.#cache.set(id, null, this.#negativeTtlMs)
-      this.#lookups.inc({ source: value ? 'database' : 'none' })
+      this.#lookups[value ? 'database' : 'none'].inc()
       for (const resolve of waiting.get(id)!) resolve(value)
     }
   }

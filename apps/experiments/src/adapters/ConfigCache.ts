@@ -5,12 +5,12 @@
 
 import { createHash } from 'node:crypto'
 import type { Cache, Unsubscribe } from '@agent-sre/store'
-import { type Counter, type Registry, register } from 'prom-client'
+import { type Registry, register } from 'prom-client'
 import { type CompiledExperiment, compileExperiment } from '../domain/experiments.ts'
 import { type CompiledFlag, compileFlag } from '../domain/flags.ts'
 import type { ConfigIssue } from '../domain/issues.ts'
 import type { ConfigRepository, Entity } from './ConfigRepository.ts'
-import { counter } from './metrics.ts'
+import { type Count, tally } from './metrics.ts'
 
 export const CONFIG_CHANNEL = 'experiments.config-changed'
 
@@ -47,7 +47,9 @@ export class ConfigCache {
   readonly #now: () => number
   readonly #entries = new Map<string, Entry>()
   readonly #loading = new Map<string, Promise<unknown>>()
-  readonly #lookups: Counter<'kind' | 'result'>
+  /** Hit and miss counts per lookup kind (three kinds). */
+  readonly #lookups = new Map<string, { hit: Count; miss: Count }>()
+  readonly #lookupCount: ReturnType<typeof tally<'kind' | 'result'>>
   // Bumped by every invalidation; a load that started before one must not store its result.
   #generation = 0
   #unsubscribe: Unsubscribe | undefined
@@ -58,7 +60,7 @@ export class ConfigCache {
     this.#ttlMs = options.ttlMs ?? 300_000
     this.#logger = options.logger
     this.#now = options.now ?? Date.now
-    this.#lookups = counter(
+    this.#lookupCount = tally(
       options.registry ?? register,
       'agentsre_experiments_config_cache_lookups_total',
       'Config cache lookups by kind (experiment, flag, flag_set) and result (hit, miss)',
@@ -139,13 +141,25 @@ export class ConfigCache {
     return { version, issues: compiled.issues }
   }
 
+  #counts(kind: string): { hit: Count; miss: Count } {
+    let counts = this.#lookups.get(kind)
+    if (!counts) {
+      counts = {
+        hit: this.#lookupCount({ kind, result: 'hit' }),
+        miss: this.#lookupCount({ kind, result: 'miss' }),
+      }
+      this.#lookups.set(kind, counts)
+    }
+    return counts
+  }
+
   async #lookup<T>(kind: string, id: string, load: () => Promise<T>): Promise<T> {
     const entry = this.#entries.get(id)
     if (entry && entry.expiresAt > this.#now()) {
-      this.#lookups.inc({ kind, result: 'hit' })
+      this.#counts(kind).hit.inc()
       return entry.value as T
     }
-    this.#lookups.inc({ kind, result: 'miss' })
+    this.#counts(kind).miss.inc()
     const pending = this.#loading.get(id)
     if (pending) return pending as Promise<T>
     const generation = this.#generation

@@ -11,10 +11,10 @@
 
 import { type EventData, makeEvent } from '@agent-sre/events'
 import type { Cache } from '@agent-sre/store'
-import { type Counter, type Registry, register } from 'prom-client'
+import { type Registry, register } from 'prom-client'
 import { assignmentKeyParts } from '../domain/assignmentId.ts'
 import { Lru } from '../domain/Lru.ts'
-import { counter, gauge } from './metrics.ts'
+import { type Count, gauge, tally } from './metrics.ts'
 
 export type Exposure = EventData<'agentsre.experiment.exposure'>
 export type ExposureEvent = ReturnType<typeof makeEvent<'agentsre.experiment.exposure'>>
@@ -44,7 +44,7 @@ export class ExposureRecorder {
   /** Assignment key → the variant last queued for it. */
   readonly #recent: Lru<string, string>
   readonly #queue: Item[] = []
-  readonly #outcomes: Counter<'outcome'>
+  readonly #outcomes: Record<'emitted' | 'duplicate' | 'dropped' | 'failed' | 'unrouted', Count>
   #active = 0
   #idle: (() => void)[] = []
 
@@ -57,12 +57,19 @@ export class ExposureRecorder {
     this.#dedupTtlMs = options.dedupTtlMs ?? 90 * 24 * 3_600_000
     this.#recent = new Lru(50_000, 3_600_000)
     const registry = options.registry ?? register
-    this.#outcomes = counter(
+    const outcome = tally(
       registry,
       'agentsre_experiments_exposures_total',
       'Exposure events by outcome (emitted, duplicate, dropped, failed, unrouted)',
       ['outcome'],
     )
+    this.#outcomes = {
+      emitted: outcome({ outcome: 'emitted' }),
+      duplicate: outcome({ outcome: 'duplicate' }),
+      dropped: outcome({ outcome: 'dropped' }),
+      failed: outcome({ outcome: 'failed' }),
+      unrouted: outcome({ outcome: 'unrouted' }),
+    }
     gauge(
       registry,
       'agentsre_experiments_exposure_queue_length',
@@ -78,11 +85,11 @@ export class ExposureRecorder {
    */
   record(exposure: Exposure, key: string): boolean {
     if (this.#recent.get(key) === exposure.variant) {
-      this.#outcomes.inc({ outcome: 'duplicate' })
+      this.#outcomes.duplicate.inc()
       return true
     }
     if (this.#queue.length >= this.#capacity) {
-      this.#outcomes.inc({ outcome: 'dropped' })
+      this.#outcomes.dropped.inc()
       return false
     }
     this.#recent.set(key, exposure.variant)
@@ -114,7 +121,7 @@ export class ExposureRecorder {
           continue
         }
         for (const [i, item] of batch.entries()) {
-          if (!firsts[i]) this.#outcomes.inc({ outcome: 'duplicate' })
+          if (!firsts[i]) this.#outcomes.duplicate.inc()
           else await this.#send(item)
         }
       }
@@ -135,13 +142,13 @@ export class ExposureRecorder {
 
   async #send(item: Item): Promise<void> {
     if (!this.#emit) {
-      this.#outcomes.inc({ outcome: 'unrouted' })
+      this.#outcomes.unrouted.inc()
       return
     }
     try {
       const event = makeEvent('agentsre.experiment.exposure', item.exposure, { source: 'experiments' })
       await this.#emit(event)
-      this.#outcomes.inc({ outcome: 'emitted' })
+      this.#outcomes.emitted.inc()
     } catch (err) {
       await this.#failed(item, err)
     }
@@ -152,7 +159,7 @@ export class ExposureRecorder {
     // Forget the dedup key so the user's next exposure is sent instead of counted as a duplicate.
     if (this.#recent.get(key) === exposure.variant) this.#recent.delete(key)
     await this.#cache.delete(sharedKey(item)).catch(() => false)
-    this.#outcomes.inc({ outcome: 'failed' })
+    this.#outcomes.failed.inc()
     this.#logger.warn({ err, experiment: exposure.experiment }, 'exposure event not sent')
   }
 }
