@@ -4,7 +4,8 @@
 // are filtered by a local LRU and then across replicas by `setManyIfAbsent` in the shared cache,
 // and the survivors are emitted to the broker. Each worker checks up to DEDUP_BATCH queued
 // exposures at once (one cache round trip), so the cross-replica check keeps up with a burst of
-// new users instead of one round trip per exposure (which dropped most of them at 8k/s).
+// new users instead of one round trip per exposure (which dropped most of them at 8k/s); workers
+// are added as full batches wait, so a light load is claimed in batches too.
 // Memory stays bounded: at most `capacity` wait, and DEDUP_BATCH per worker are in flight. The
 // local LRU is keyed by the assignment key the sticky store already holds (no second string per
 // user), with the variant last exposed as its value; the shared cache's key is built by the worker.
@@ -94,7 +95,10 @@ export class ExposureRecorder {
     }
     this.#recent.set(key, exposure.variant)
     this.#queue.push({ key, exposure })
-    if (this.#active < this.#concurrency) {
+    // One more worker per full batch waiting, up to `concurrency`: a steady trickle is claimed by
+    // one worker in batches rather than by every worker one exposure at a time (a cache round trip
+    // each, which cost more CPU here and in Redis than the exposures themselves).
+    if (this.#active < this.#concurrency && this.#queue.length > this.#active * DEDUP_BATCH) {
       this.#active++
       setImmediate(() => void this.#work())
     }

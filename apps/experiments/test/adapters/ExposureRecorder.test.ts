@@ -96,6 +96,35 @@ describe('ExposureRecorder', () => {
     ])
   })
 
+  it('claims exposures that trickle in during a round trip in one batch, not one round trip each', async () => {
+    const batches: number[] = []
+    let release: () => void = () => {}
+    const recorder = new ExposureRecorder({
+      emit: undefined,
+      cache: {
+        setManyIfAbsent: async (entries) => {
+          batches.push(entries.length)
+          if (batches.length === 1) await new Promise<void>((resolve) => (release = resolve))
+          return entries.map(() => true)
+        },
+        delete: async () => false,
+      },
+      logger: silent,
+      registry: new Registry(),
+      concurrency: 8,
+    })
+    record(recorder, exposure('u0'))
+    await new Promise((resolve) => setImmediate(resolve))
+    // The first round trip is in flight; five more users arrive, each in its own event-loop turn.
+    for (let i = 1; i <= 5; i++) {
+      record(recorder, exposure(`u${i}`))
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    release()
+    await recorder.drain()
+    expect(batches).toEqual([1, 5])
+  })
+
   it('checks queued exposures across replicas in batches; a failed check is retried later', async () => {
     const registry = new Registry()
     const memory = openCache()
