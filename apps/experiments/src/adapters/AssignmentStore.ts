@@ -20,7 +20,7 @@
 import type { Queryable } from '@agent-sre/store'
 import { type Registry, register } from 'prom-client'
 import { assignmentKey, assignmentKeyParts } from '../domain/assignmentId.ts'
-import { Lru } from '../domain/Lru.ts'
+import { ShardedLru } from '../domain/Lru.ts'
 import { type Count, gauge, tally } from './metrics.ts'
 
 export type StickyAssignment = {
@@ -62,7 +62,7 @@ export class AssignmentStore {
   readonly #cacheTtlMs: number
   readonly #retentionMs: number
   readonly #now: () => number
-  readonly #cache: Lru<string, StickyAssignment | null>
+  readonly #cache: ShardedLru<StickyAssignment | null>
   /** Assignments not yet committed, by key: the same objects as in the cache. */
   readonly #pending = new Map<string, StickyAssignment>()
   #waiting: Map<string, Resolve[]> = new Map()
@@ -81,7 +81,7 @@ export class AssignmentStore {
     this.#retentionMs = options.retentionMs ?? ASSIGNMENT_RETENTION_MS
     this.#now = options.now ?? Date.now
     this.#cacheTtlMs = options.cacheTtlMs ?? 600_000
-    this.#cache = new Lru(options.cacheEntries ?? 100_000, this.#cacheTtlMs, this.#now)
+    this.#cache = new ShardedLru(options.cacheEntries ?? 100_000, this.#cacheTtlMs, this.#now)
     const registry = options.registry ?? register
     const lookup = tally(
       registry,

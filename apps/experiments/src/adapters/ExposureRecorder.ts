@@ -14,7 +14,7 @@ import { type EventData, makeEvent } from '@agent-sre/events'
 import type { Cache } from '@agent-sre/store'
 import { type Registry, register } from 'prom-client'
 import { assignmentKeyParts } from '../domain/assignmentId.ts'
-import { Lru } from '../domain/Lru.ts'
+import { ShardedLru } from '../domain/Lru.ts'
 import { type Count, gauge, tally } from './metrics.ts'
 
 export type Exposure = EventData<'agentsre.experiment.exposure'>
@@ -43,7 +43,7 @@ export class ExposureRecorder {
   readonly #concurrency: number
   readonly #dedupTtlMs: number
   /** Assignment key → the variant last queued for it. */
-  readonly #recent: Lru<string, string>
+  readonly #recent: ShardedLru<string>
   readonly #queue: Item[] = []
   readonly #outcomes: Record<'emitted' | 'duplicate' | 'dropped' | 'failed' | 'unrouted', Count>
   #active = 0
@@ -56,7 +56,7 @@ export class ExposureRecorder {
     this.#capacity = options.capacity ?? 10_000
     this.#concurrency = options.concurrency ?? 8
     this.#dedupTtlMs = options.dedupTtlMs ?? 90 * 24 * 3_600_000
-    this.#recent = new Lru(50_000, 3_600_000)
+    this.#recent = new ShardedLru(50_000, 3_600_000)
     const registry = options.registry ?? register
     const outcome = tally(
       registry,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { Lru } from '../../src/domain/Lru.ts'
+import { Lru, ShardedLru } from '../../src/domain/Lru.ts'
 
 describe('Lru', () => {
   it('evicts the oldest entry beyond max, in insertion order', () => {
@@ -74,5 +74,31 @@ describe('Lru', () => {
     for (let i = 150_000; i < 200_000; i++) lru.set(`user-${i}`, i)
     expect(performance.now() - start).toBeLessThan(1000)
     expect(lru.get('user-149999')).toBe(149_999)
+  })
+})
+
+describe('ShardedLru', () => {
+  it('bounds, reads, expires and deletes like an Lru, spread over its parts', () => {
+    let now = 0
+    const lru = new ShardedLru<number>(16_384, 100, () => now)
+    for (let i = 0; i < 20_000; i++) lru.set(`user-${i}`, i)
+    // Decimal endings spread 6 or 7 to a part (1,200 keys or more): each keeps its 1,024 newest.
+    expect(lru.size).toBe(16_384)
+    expect(lru.get('user-19999')).toBe(19_999)
+    expect(lru.get('user-0')).toBeUndefined()
+    expect(lru.delete('user-19998')).toBe(true)
+    expect(lru.get('user-19998')).toBeUndefined()
+    lru.set('u', 1, 500)
+    now = 100
+    expect(lru.get('user-19999')).toBeUndefined()
+    expect(lru.get('u')).toBe(1)
+  })
+
+  it('is one exact-size Lru below 16,384 entries', () => {
+    const lru = new ShardedLru<number>(3, 1000)
+    for (const [i, key] of ['a', 'b', 'c', 'd'].entries()) lru.set(key, i)
+    expect(lru.size).toBe(3)
+    expect(lru.get('a')).toBeUndefined()
+    expect(lru.get('d')).toBe(3)
   })
 })
