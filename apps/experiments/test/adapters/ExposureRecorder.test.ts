@@ -104,7 +104,10 @@ describe('ExposureRecorder', () => {
       cache: {
         setManyIfAbsent: async (entries) => {
           batches.push(entries.length)
-          if (batches.length === 1) await new Promise<void>((resolve) => (release = resolve))
+          if (batches.length === 1)
+            await new Promise<void>((resolve) => {
+              release = resolve
+            })
           return entries.map(() => true)
         },
         delete: async () => false,
