@@ -15,11 +15,12 @@
 // were not yet committed; those users are assigned again by the same hash, so they get the same
 // variant unless the experiment's weights changed inside that window. While Postgres is down,
 // up to `maxPending` assignments wait in memory and are retried; beyond that, new ones are served
-// but not persisted, and counted.
+// but not persisted, and counted. So is the assignment of a user id holding a NUL character, which
+// Postgres `text` cannot store (one such row would fail every batch it was in, for ever).
 
 import type { Queryable } from '@agent-sre/store'
 import { type Registry, register } from 'prom-client'
-import { assignmentKey, assignmentKeyParts } from '../domain/assignmentId.ts'
+import { assignmentKey, assignmentKeyParts, storableKey } from '../domain/assignmentId.ts'
 import { ShardedLru } from '../domain/Lru.ts'
 import { type Count, gauge, tally } from './metrics.ts'
 
@@ -164,7 +165,7 @@ export class AssignmentStore {
   remember(id: string, assignment: StickyAssignment): boolean {
     this.#cache.set(id, assignment)
     if (this.#pending.has(id)) return true
-    if (this.#pending.size >= this.#maxPending) {
+    if (this.#pending.size >= this.#maxPending || !storableKey(id)) {
       this.#writes.dropped.inc()
       return false
     }
@@ -313,7 +314,8 @@ export class AssignmentStore {
   async #readChunk(ids: string[], waiting: Map<string, Resolve[]>): Promise<void> {
     let found: Map<string, StickyAssignment>
     try {
-      found = await this.#select(ids)
+      // A key Postgres cannot hold has no row; left in, it would fail the whole read.
+      found = await this.#select(ids.filter(storableKey))
     } catch (err) {
       this.#logger.warn({ err, keys: ids.length }, 'sticky assignment read failed; assigning by hash')
       this.#lookups.error.inc(ids.length)

@@ -19,6 +19,15 @@ export function assignmentKeyParts(
   return [key.slice(0, first), Number(key.slice(first + 1, second)), key.slice(second + 1)]
 }
 
+/**
+ * Whether Postgres can store the key's user id: `text` cannot hold a NUL character, and one such
+ * row would fail every batch it is written or read in.
+ */
+export function storableKey(key: string): boolean {
+  const second = key.indexOf('\u0000', key.indexOf('\u0000') + 1)
+  return key.indexOf('\u0000', second + 1) === -1
+}
+
 // One reused buffer: the id is written into it and decoded once, so it is one flat 36-character
 // string (slicing and joining the digest left a tree of ~17 small strings per new user).
 const formatted = Buffer.alloc(36)

@@ -112,6 +112,31 @@ describe.each([
     await second.close()
   })
 
+  it.skipIf(!enabled)('serves but does not persist a user id Postgres cannot store (NUL)', async () => {
+    const experiment = randomUUID()
+    const writer = store()
+    const assignment = () => ({
+      variant: 'a',
+      assignmentId: randomUUID(),
+      timestamp: new Date().toISOString(),
+    })
+    const bad = assignmentKey(experiment, 1, 'nul\u0000user')
+    expect(writer.remember(bad, assignment())).toBe(false)
+    expect(writer.remember(assignmentKey(experiment, 1, 'fine'), assignment())).toBe(true)
+    expect(writer.cached(bad)?.variant).toBe('a')
+    await writer.flush()
+    // The other assignment of the batch is written, and nothing waits for a retry.
+    expect(writer.pendingCount).toBe(0)
+    const reader = store()
+    const [found, none] = await Promise.all([
+      reader.lookup(assignmentKey(experiment, 1, 'fine')),
+      reader.lookup(bad),
+    ])
+    expect(found?.variant).toBe('a')
+    expect(none).toBeUndefined()
+    await writer.close()
+  })
+
   it.skipIf(!enabled)('ignores expired assignments and purges them', async () => {
     const experiment = randomUUID()
     const old = store({ retentionMs: 1 })
