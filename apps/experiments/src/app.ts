@@ -1,13 +1,14 @@
 // The experiments app: assignment, flag evaluation (own API and OFREP) and the admin API, on the
 // shared service kit. No side effects: src/server.ts opens the database and cache and listens.
 
+import type { Emitter } from '@agent-sre/events'
 import { createService, loadConfig, type ServiceInstance, type ServiceOptions } from '@agent-sre/service-kit'
 import type { Cache, Database } from '@agent-sre/store'
 import type { Registry } from 'prom-client'
 import { AssignmentStore } from './adapters/AssignmentStore.ts'
 import { ConfigCache } from './adapters/ConfigCache.ts'
 import { ConfigRepository } from './adapters/ConfigRepository.ts'
-import { type ExposureEvent, ExposureRecorder } from './adapters/ExposureRecorder.ts'
+import { ExposureRecorder } from './adapters/ExposureRecorder.ts'
 import { type ExperimentsConfig, ExperimentsConfigSchema } from './config.ts'
 import { adminRoutes } from './routes/admin.ts'
 import { assignRoutes } from './routes/assign.ts'
@@ -22,8 +23,11 @@ export interface AppOptions {
   /** Opened by the caller, closed by the app on close. */
   db: Database
   cache: Cache
-  /** Delivers exposure events (the broker emitter); unset: exposures are deduplicated and counted only. */
-  emit?: (event: ExposureEvent) => Promise<void>
+  /**
+   * Delivers exposure events (the broker emitter), closed by the app on close once the queued
+   * exposures are sent; unset: exposures are deduplicated and counted only.
+   */
+  emitter?: Pick<Emitter, 'emit' | 'close'>
   registry?: Registry
   logger?: ServiceOptions['logger']
   /** Where the default logger writes; default stdout. */
@@ -39,7 +43,7 @@ const NO_KEYS = () => []
 
 export function buildApp(options: AppOptions): ServiceInstance {
   const config: ExperimentsConfig = { ...loadConfig(ExperimentsConfigSchema, {}), ...options.config }
-  const { db, cache, registry } = options
+  const { db, cache, registry, emitter } = options
   const now = options.now ?? Date.now
   let services: Services | undefined
   const purgeTimer = { current: undefined as NodeJS.Timeout | undefined }
@@ -86,7 +90,7 @@ export function buildApp(options: AppOptions): ServiceInstance {
       now,
     }),
     exposures: new ExposureRecorder({
-      emit: options.emit,
+      emit: emitter && ((event) => emitter.emit(event)),
       cache,
       logger: app.log,
       ...(registry && { registry }),
@@ -118,6 +122,7 @@ export function buildApp(options: AppOptions): ServiceInstance {
     // Persist every acknowledged assignment and send queued exposures before the pools close.
     await s.assignments.close()
     await s.exposures.drain()
+    await emitter?.close()
     await s.config.close()
     await cache.close()
     await db.close()

@@ -51,11 +51,11 @@ export async function openApp(
       db,
       cache,
       ...(options.registry && { registry: options.registry }),
-      ...(emitter && { emit: (event) => emitter.emit(event) }),
+      ...(emitter && { emitter }),
       apiKeys: keyList(apiKeys),
       adminKeys: keyList(adminKeys),
     })
-    // The app closes the database and cache itself; the secrets' file watchers are ours.
+    // The app closes the database, cache and emitter itself; the secrets' file watchers are ours.
     app.addHook('onClose', async () => {
       apiKeys.close()
       adminKeys.close()

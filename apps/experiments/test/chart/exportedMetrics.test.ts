@@ -29,7 +29,7 @@ describe('charts/experiments/exported-metrics.txt', () => {
       sinkUrl: `http://127.0.0.1:${(sink.address() as AddressInfo).port}/`,
       policy: policyFor('event-sink', undefined, { registry }),
     })
-    ctx = await testApp({ registry, emit: (event) => emitter.emit(event) })
+    ctx = await testApp({ registry, emitter })
   })
   afterAll(async () => {
     await ctx?.app.close()

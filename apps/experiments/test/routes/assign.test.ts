@@ -21,8 +21,11 @@ describe.each(backends)('assignment on $name', ({ databaseUrl, redisUrl, enabled
     ctx = await testApp({
       databaseUrl,
       redisUrl,
-      emit: async (event) => {
-        emitted.push(event)
+      emitter: {
+        emit: async (event) => {
+          emitted.push(event as ExposureEvent)
+        },
+        close: async () => {},
       },
     })
   })
@@ -254,5 +257,37 @@ describe('assignment under a stalled database', () => {
     expect(after.rows[0]).toEqual({ n: 1 })
     expect(created.statusCode).toBe(201)
     await app.close()
+  })
+})
+
+describe('shutdown', () => {
+  it('sends the queued exposures before it closes the emitter', async () => {
+    const calls: string[] = []
+    const ctx = await testApp({
+      emitter: {
+        emit: async (event) => {
+          await new Promise((resolve) => setTimeout(resolve, 5))
+          calls.push(`emit ${(event as ExposureEvent).data.userId}`)
+        },
+        close: async () => {
+          calls.push('close')
+        },
+      },
+    })
+    const created = await ctx.app.inject({
+      method: 'POST',
+      url: '/admin/experiments',
+      payload: experimentBody,
+    })
+    expect(created.statusCode).toBe(201)
+    for (const user of ['u1', 'u2', 'u3']) {
+      const res = await ctx.app.inject({
+        url: `/assign?experiment_key=${experimentBody.key}&user_id=${user}`,
+      })
+      expect(res.statusCode).toBe(200)
+    }
+    await ctx.app.close()
+    expect(calls.slice(0, 3).sort()).toEqual(['emit u1', 'emit u2', 'emit u3'])
+    expect(calls.slice(3)).toEqual(['close'])
   })
 })
