@@ -18,11 +18,12 @@
 // but not persisted, and counted. So is the assignment of a user id holding a NUL character, which
 // Postgres `text` cannot store (one such row would fail every batch it was in, for ever).
 
+import { type Count, tally } from '@agent-sre/service-kit'
 import type { Queryable } from '@agent-sre/store'
 import { type Registry, register } from 'prom-client'
 import { assignmentKey, assignmentKeyParts, storableKey } from '../domain/assignmentId.ts'
 import { ShardedLru } from '../domain/Lru.ts'
-import { type Count, gauge, tally } from './metrics.ts'
+import { gauge } from './metrics.ts'
 
 export type StickyAssignment = {
   variant: string

@@ -4,13 +4,13 @@
 // Concurrent misses for one key share one database read.
 
 import { createHash } from 'node:crypto'
+import { type Count, tally } from '@agent-sre/service-kit'
 import type { Cache, Unsubscribe } from '@agent-sre/store'
 import { type Registry, register } from 'prom-client'
 import { type CompiledExperiment, compileExperiment } from '../domain/experiments.ts'
 import { type CompiledFlag, compileFlag } from '../domain/flags.ts'
 import type { ConfigIssue } from '../domain/issues.ts'
 import type { ConfigRepository, Entity } from './ConfigRepository.ts'
-import { type Count, tally } from './metrics.ts'
 
 export const CONFIG_CHANNEL = 'experiments.config-changed'
 

@@ -11,11 +11,12 @@
 // user), with the variant last exposed as its value; the shared cache's key is built by the worker.
 
 import { type EventData, makeEvent } from '@agent-sre/events'
+import { type Count, tally } from '@agent-sre/service-kit'
 import type { Cache } from '@agent-sre/store'
 import { type Registry, register } from 'prom-client'
 import { assignmentKeyParts } from '../domain/assignmentId.ts'
 import { ShardedLru } from '../domain/Lru.ts'
-import { type Count, gauge, tally } from './metrics.ts'
+import { gauge } from './metrics.ts'
 
 export type Exposure = EventData<'agentsre.experiment.exposure'>
 export type ExposureEvent = ReturnType<typeof makeEvent<'agentsre.experiment.exposure'>>

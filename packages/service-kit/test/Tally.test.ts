@@ -1,6 +1,6 @@
 import { Registry } from 'prom-client'
 import { describe, expect, it } from 'vitest'
-import { tally } from '../../src/adapters/metrics.ts'
+import { tally } from '../src/Tally.ts'
 
 async function values(registry: Registry, name: string): Promise<Record<string, number>> {
   const metric = await registry.getSingleMetric(name)!.get()
