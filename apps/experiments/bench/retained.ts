@@ -4,39 +4,12 @@
 // collector to copy and promote, which is what sets its pauses at thousands of new users per second.
 //
 //   node --expose-gc bench/retained.ts      (Postgres/Redis from DATABASE_URL/REDIS_URL, else PGlite/in-process)
-import { fileURLToPath } from 'node:url'
-import { loadConfig, logDestination } from '@agent-sre/service-kit'
-import { openCache, openDatabase } from '@agent-sre/store'
-import { buildApp } from '../src/app.ts'
-import { ExperimentsConfigSchema } from '../src/config.ts'
+import { benchApp, experimentSeed, seed } from './benchApp.ts'
 
 const gc = globalThis.gc
 if (!gc) throw new Error('run with node --expose-gc')
-const db = await openDatabase({
-  url: process.env.DATABASE_URL,
-  schema: 'experiments_bench_retained',
-  migrationsDir: fileURLToPath(new URL('../migrations', import.meta.url)),
-})
-await db.query('truncate experiments, flags, audit_log, assignments')
-const app = await buildApp({
-  config: loadConfig(ExperimentsConfigSchema),
-  db,
-  cache: openCache({ url: process.env.REDIS_URL, keyPrefix: `bench-retained-${Date.now()}-` }),
-  logDestination: logDestination('/dev/null'),
-})
-const seeded = await app.inject({
-  method: 'POST',
-  url: '/admin/experiments',
-  payload: {
-    key: 'checkout-button',
-    status: 'ACTIVE',
-    variants: [
-      { key: 'control', weight: 50 },
-      { key: 'treatment', weight: 50 },
-    ],
-  },
-})
-if (seeded.statusCode !== 201) throw new Error(`seeding: ${seeded.statusCode} ${seeded.body}`)
+const app = await benchApp('experiments_bench_retained')
+await seed(app, experimentSeed)
 
 let user = 0
 const assignNewUsers = async (count: number) => {
@@ -65,4 +38,3 @@ await assignNewUsers(measured)
 const after = await heapUsed()
 process.stdout.write(`heap retained per new user: ${Math.round((after - before) / measured)} bytes\n`)
 await app.close()
-await db.close()

@@ -89,24 +89,12 @@ export async function benchmark(options: BenchmarkOptions): Promise<BenchmarkRes
     })
   })
   const cpuAfter = options.cpuSeconds?.()
-  latencies.sort((a, b) => a - b)
-  return {
-    name: options.name,
-    requestsPerSecond: Math.round(result.requests.total / options.durationSeconds),
-    p50Ms: percentile(latencies, 50),
-    p95Ms: percentile(latencies, 95),
-    p99Ms: percentile(latencies, 99),
-    requests: result.requests.total,
+  return resultOf(options, latencies, {
+    answered: result.requests.total,
     errors: result.errors + result.timeouts,
     non2xx: result.non2xx,
-    durationSeconds: options.durationSeconds,
-    ...(cpuBefore !== undefined &&
-      cpuAfter !== undefined &&
-      Number.isFinite(cpuAfter - cpuBefore) &&
-      result.requests.total > 0 && {
-        cpuMicrosPerRequest: Math.round(((cpuAfter - cpuBefore) * 1e6) / result.requests.total),
-      }),
-  }
+    cpuSeconds: cpuAfter !== undefined && cpuBefore !== undefined ? cpuAfter - cpuBefore : undefined,
+  })
 }
 
 export interface PacedOptions {
@@ -199,24 +187,12 @@ export async function pacedBenchmark(options: PacedOptions): Promise<BenchmarkRe
     const cpuBefore = options.cpuSeconds?.()
     const counts = await run(options.durationSeconds, latencies)
     const cpuAfter = options.cpuSeconds?.()
-    latencies.sort((a, b) => a - b)
     return {
-      name: options.name,
-      requestsPerSecond: Math.round(counts.answered / options.durationSeconds),
-      p50Ms: percentile(latencies, 50),
-      p95Ms: percentile(latencies, 95),
-      p99Ms: percentile(latencies, 99),
-      requests: counts.answered,
-      errors: counts.errors,
-      non2xx: counts.non2xx,
-      durationSeconds: options.durationSeconds,
+      ...resultOf(options, latencies, {
+        ...counts,
+        cpuSeconds: cpuAfter !== undefined && cpuBefore !== undefined ? cpuAfter - cpuBefore : undefined,
+      }),
       ratePerSecond: options.ratePerSecond,
-      ...(cpuBefore !== undefined &&
-        cpuAfter !== undefined &&
-        Number.isFinite(cpuAfter - cpuBefore) &&
-        counts.answered > 0 && {
-          cpuMicrosPerRequest: Math.round(((cpuAfter - cpuBefore) * 1e6) / counts.answered),
-        }),
     }
   } finally {
     await pool.close()
@@ -245,6 +221,30 @@ export function medianResult(runs: readonly BenchmarkResult[]): BenchmarkResult 
     durationSeconds: runs.reduce((sum, r) => sum + r.durationSeconds, 0),
     ...(first.ratePerSecond !== undefined && { ratePerSecond: first.ratePerSecond }),
     ...(cpu && { cpuMicrosPerRequest: Math.round(median((r) => r.cpuMicrosPerRequest!)) }),
+  }
+}
+
+/** One run's result: percentiles of its latencies, and CPU per answered request when measured. */
+function resultOf(
+  options: { name: string; durationSeconds: number },
+  latencies: number[],
+  counts: { answered: number; errors: number; non2xx: number; cpuSeconds: number | undefined },
+): BenchmarkResult {
+  latencies.sort((a, b) => a - b)
+  const { answered, cpuSeconds } = counts
+  return {
+    name: options.name,
+    requestsPerSecond: Math.round(answered / options.durationSeconds),
+    p50Ms: percentile(latencies, 50),
+    p95Ms: percentile(latencies, 95),
+    p99Ms: percentile(latencies, 99),
+    requests: answered,
+    errors: counts.errors,
+    non2xx: counts.non2xx,
+    durationSeconds: options.durationSeconds,
+    ...(cpuSeconds !== undefined &&
+      Number.isFinite(cpuSeconds) &&
+      answered > 0 && { cpuMicrosPerRequest: Math.round((cpuSeconds * 1e6) / answered) }),
   }
 }
 
