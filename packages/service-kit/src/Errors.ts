@@ -19,6 +19,13 @@ export const ValidationError = createError<'AGENTSRE_VALIDATION', 400, [string]>
   400,
 )
 
+/** Missing or wrong credentials: 401; the caller sets `WWW-Authenticate` for the schemes it takes. */
+export const UnauthorizedError = createError<'AGENTSRE_UNAUTHORIZED', 401, [string]>(
+  'AGENTSRE_UNAUTHORIZED',
+  '%s',
+  401,
+)
+
 export const NotFoundError = createError<'AGENTSRE_NOT_FOUND', 404, [string, string]>(
   'AGENTSRE_NOT_FOUND',
   'Route %s %s not found',

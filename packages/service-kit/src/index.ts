@@ -15,6 +15,7 @@ export {
   isDependencyUnavailable,
   NotFoundError,
   OverloadedError,
+  UnauthorizedError,
   UnknownEventTypeError,
   ValidationError,
 } from './Errors.ts'

@@ -28,7 +28,7 @@ export const alertRoutes: FastifyPluginAsyncTypebox<IntakeContext> = async (app,
   const challenge = challengeFor([ctx.auth.mode, ...(ctx.readAuth.token ? (['bearer'] as const) : [])])
   app.addHook('onRequest', async (request, reply) => {
     if (!readAuthorized(request, ctx.readAuth)) {
-      return refuse(request, reply, challenge, 'missing or wrong credentials for reading alerts')
+      return refuse(reply, challenge, 'missing or wrong credentials for reading alerts')
     }
   })
   app.get(

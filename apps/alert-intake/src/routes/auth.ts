@@ -1,4 +1,4 @@
-import { safeEqual } from '@agent-sre/service-kit'
+import { safeEqual, UnauthorizedError } from '@agent-sre/service-kit'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 
 /** How POST /alertmanager is authenticated (WEBHOOK_AUTH). */
@@ -60,12 +60,8 @@ export function challengeFor(modes: readonly ('bearer' | 'basic' | 'none')[]): s
   return [...challenges].join(', ')
 }
 
-export function refuse(request: FastifyRequest, reply: FastifyReply, challenge: string, message: string) {
-  return reply.code(401).header('www-authenticate', challenge).send({
-    statusCode: 401,
-    code: 'AGENTSRE_UNAUTHORIZED',
-    error: 'Unauthorized',
-    message,
-    requestId: request.id,
-  })
+/** 401 through the kit's error handler (its error body), with the challenge for the accepted schemes. */
+export function refuse(reply: FastifyReply, challenge: string, message: string): never {
+  reply.header('www-authenticate', challenge)
+  throw new UnauthorizedError(message)
 }

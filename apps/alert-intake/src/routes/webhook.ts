@@ -22,7 +22,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<IntakeContext> = async (ap
       },
       preValidation: async (request, reply) => {
         if (!authorized(request, ctx.auth)) {
-          return refuse(request, reply, challengeFor([ctx.auth.mode]), 'missing or wrong webhook credentials')
+          return refuse(reply, challengeFor([ctx.auth.mode]), 'missing or wrong webhook credentials')
         }
       },
     },
