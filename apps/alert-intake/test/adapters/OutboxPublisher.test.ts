@@ -5,7 +5,7 @@ import { freshSchemaName } from '@agent-sre/store/testing'
 import { Registry } from 'prom-client'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { WireEvent } from '../../src/adapters/IntakeRepository.ts'
-import { writeState } from '../../src/adapters/IntakeRepository.ts'
+import { joinJsonTexts, leaseOutbox, writeState } from '../../src/adapters/IntakeRepository.ts'
 import { intakeMetrics } from '../../src/adapters/metrics.ts'
 import { OutboxPublisher, outboxRecord } from '../../src/adapters/OutboxPublisher.ts'
 import { MIGRATIONS_DIR } from '../../src/app.ts'
@@ -120,6 +120,23 @@ describe('OutboxPublisher', () => {
       partitionkey: 'legacy',
       data: e.data,
     })
+  })
+
+  it('stores each wire form byte for byte, whatever its quotes, escapes and characters', async () => {
+    const awkward = ['"quoted" \\ back\\slash', 'line\nbreak\ttab\u0001', 'ünïcødé ✓ 🚨', ' ', '\u001e']
+    const records = awkward.map((groupKey, n) => outboxRecord(storm(groupKey, n + 1), Date.now()))
+    await writeState(db, { alerts: [], storms: new Map(), stormWindowMs: 60_000, events: records })
+    const rows = await leaseOutbox(db, 10, 30_000)
+    expect(rows.map((r) => ({ eventId: r.event_id, headers: r.headers, body: r.body }))).toEqual(
+      records.map((r) => ({ eventId: r.eventId, headers: r.wire.headers, body: r.wire.body })),
+    )
+    expect(rows.map((r) => JSON.parse(r.body ?? '').groupKey)).toEqual(awkward)
+  })
+
+  it('refuses to join a text that is not JSON and could not be split back', () => {
+    expect(joinJsonTexts(['{"a":1}', '[]'])).toBe('{"a":1}\x1e[]')
+    expect(() => joinJsonTexts(['{}', ''])).toThrow(/not a JSON text/)
+    expect(() => joinJsonTexts(['"a\x1eb"'])).toThrow(/not a JSON text/)
   })
 
   it('drains a backlog batch after batch on its own, deleting each batch with the next lease', async () => {
