@@ -8,13 +8,27 @@ export interface QueryResult<R extends Row = Row> {
   rowCount: number
 }
 
+export interface QueryOptions {
+  /**
+   * Postgres: prepares the statement once per connection under this name, then only binds and
+   * executes it: no parse, analysis or planning per call (Postgres may settle on a generic plan
+   * after five executions). For hot statements of fixed text: one name always goes with the same SQL
+   * text. PGlite ignores it.
+   */
+  readonly name?: string | undefined
+}
+
 /** Something that runs one SQL statement: the database itself, or a transaction. */
 export interface Queryable {
   /**
    * Runs one statement with `$1`-style parameters. Arrays are sent as Postgres arrays, so a batch
    * is one round trip: `insert into t (a, b) select * from unnest($1::text[], $2::int[])`.
    */
-  query<R extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>>
+  query<R extends Row = Row>(
+    sql: string,
+    params?: readonly unknown[],
+    options?: QueryOptions,
+  ): Promise<QueryResult<R>>
 }
 
 export interface Database extends Queryable {

@@ -4,6 +4,7 @@ import {
   type Database,
   type MigrationSession,
   type Queryable,
+  type QueryOptions,
   type QueryResult,
   type Row,
 } from './Database.ts'
@@ -15,8 +16,15 @@ import { runScoped } from './Transaction.ts'
 type Runner = Pick<pg.Pool | pg.PoolClient, 'query'>
 
 const session = (runner: Runner): MigrationSession => ({
-  async query<R extends Row = Row>(sql: string, params?: readonly unknown[]): Promise<QueryResult<R>> {
-    const result = await runner.query<R>(sql, params as unknown[] | undefined)
+  async query<R extends Row = Row>(
+    sql: string,
+    params?: readonly unknown[],
+    options?: QueryOptions,
+  ): Promise<QueryResult<R>> {
+    const values = params as unknown[] | undefined
+    const result = await (options?.name === undefined
+      ? runner.query<R>(sql, values)
+      : runner.query<R>({ name: options.name, text: sql, ...(values && { values }) }))
     return { rows: result.rows, rowCount: result.rowCount ?? result.rows.length }
   },
   async exec(sql: string) {

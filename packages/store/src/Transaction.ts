@@ -8,9 +8,9 @@ import type { Queryable } from './Database.ts'
 export const runScoped = async <T>(target: Queryable, fn: (tx: Queryable) => Promise<T>): Promise<T> => {
   let open = true
   const tx: Queryable = {
-    query(sql, params) {
+    query(sql, params, options) {
       if (!open) return Promise.reject(new Error('transaction already finished: use the database instead'))
-      return target.query(sql, params)
+      return target.query(sql, params, options)
     },
   }
   try {

@@ -1,6 +1,6 @@
 export type { Cache, CacheOptions, MessageHandler, Unsubscribe } from './Cache.ts'
 export { CACHE_DEFAULTS } from './Cache.ts'
-export type { Database, DatabaseOptions, Queryable, QueryResult, Row } from './Database.ts'
+export type { Database, DatabaseOptions, Queryable, QueryOptions, QueryResult, Row } from './Database.ts'
 export { DATABASE_DEFAULTS } from './Database.ts'
 export type { StoreLogger } from './Logger.ts'
 export { MIGRATIONS_TABLE } from './Migrations.ts'

@@ -250,6 +250,33 @@ const databaseSuite = (kind: 'pglite' | 'postgres', url: string | undefined) => 
       expect(selected.rowCount).toBe(4)
     })
 
+    it('runs a named statement again and again, prepared once per connection on Postgres', async () => {
+      const named = { name: 'store_test_items_by_qty' }
+      const byQty = (q: Queryable, qty: number) =>
+        q.query<{ name: string }>('select name from items where qty = $1 order by name', [qty], named)
+      await db.query('insert into items (name, qty) values ($1, 707), ($2, 707), ($3, 708)', [
+        'n-1',
+        'n-2',
+        'n-3',
+      ])
+      for (let i = 0; i < 7; i++) {
+        expect((await byQty(db, 707)).rows.map((r) => r.name)).toEqual(['n-1', 'n-2'])
+      }
+      const prepared = await db.transaction(async (tx) => {
+        expect((await byQty(tx, 708)).rows).toEqual([{ name: 'n-3' }])
+        return (
+          await tx.query<{ statement: string }>(
+            'select statement from pg_prepared_statements where name = $1',
+            [named.name],
+          )
+        ).rows
+      })
+      // node-postgres prepares it under its name; PGlite has no statements to name and ignores it.
+      expect(prepared).toEqual(
+        kind === 'postgres' ? [{ statement: 'select name from items where qty = $1 order by name' }] : [],
+      )
+    })
+
     it('returns the same JavaScript values on both backends', async () => {
       const at = new Date('2024-05-01T10:00:00.123Z')
       const { rows } = await db.query(
