@@ -90,6 +90,7 @@ export async function claimTransitions(tx: Queryable, inputs: readonly Transitio
         })),
       ),
     ],
+    { name: 'alert_intake_claim' },
   )
   const row = rows[0]
   return {
@@ -204,6 +205,7 @@ export async function writeState(tx: Queryable, write: StateWrite): Promise<void
       joinJsonTexts(write.events.map((e) => JSON.stringify(e.wire.headers))),
       joinJsonTexts(write.events.map((e) => e.wire.body)),
     ],
+    { name: 'alert_intake_write' },
   )
 }
 
@@ -267,12 +269,15 @@ export async function leaseOutbox(
      returning id, event_id, type, partition_key, headers, body, data, correlation_id, traceparent, created_at,
                attempts`,
     [limit, leaseMs, sentBefore],
+    { name: 'alert_intake_lease' },
   )
   return rows.sort((x, y) => Number(x.id) - Number(y.id))
 }
 
 export async function deleteOutbox(db: Queryable, ids: readonly string[]): Promise<void> {
-  if (ids.length > 0) await db.query('delete from outbox where id = any($1::bigint[])', [ids])
+  if (ids.length > 0) {
+    await db.query('delete from outbox where id = any($1::bigint[])', [ids], { name: 'alert_intake_delete' })
+  }
 }
 
 /** Seconds the oldest unsent event has waited (0 when the outbox is empty). */
