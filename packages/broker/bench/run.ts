@@ -6,7 +6,8 @@
 // CPU goes to the broker. Only events the subscriber received count, each id once. CPU per event
 // comes from /proc/<pid>/stat (utime + stime) of each process over the measured phase (and of the
 // local Kafka server on Kafka runs). With KAFKA_BROKERS set, the Kafka backend runs too, next to
-// raw kafkajs produce+consume of the same records.
+// raw kafkajs produce+consume of the same records; the memory backend next to its baseline, a bare
+// Fastify relay (bench/relayProcess.ts: the same two HTTP hops, no broker work).
 //   pnpm --filter @agent-sre/broker bench            full run
 //   pnpm --filter @agent-sre/broker bench -- --smoke a few thousand events, for CI
 // BENCH_CPU_PROF=<dir> starts the broker process with `node --cpu-prof` writing there.
@@ -293,13 +294,13 @@ class LoadGenerator {
  */
 async function benchBroker(
   name: string,
-  backend: 'memory' | 'kafka',
+  backend: 'memory' | 'kafka' | 'relay',
   total: number,
   subscriber: { proc: ChildProcess; pid: number; port: number },
 ): Promise<Result> {
   const namespace = `bench-${process.pid}-${Date.now().toString(36)}`
   const broker = await child(
-    'brokerProcess.ts',
+    backend === 'relay' ? 'relayProcess.ts' : 'brokerProcess.ts',
     {
       BENCH_BACKEND: backend,
       BENCH_NAMESPACE: namespace,
@@ -320,7 +321,7 @@ async function benchBroker(
     await waitForDeliveries(subscriber.proc, 2_000)
 
     const meter = cpuMeter({
-      broker: broker.pid,
+      [backend === 'relay' ? 'relay' : 'broker']: broker.pid,
       subscriber: subscriber.pid,
       'load generator': process.pid,
       ...(backend === 'kafka' && kafkaPid && { 'Kafka server': kafkaPid }),
@@ -421,11 +422,16 @@ async function benchRawKafka(brokers: string[], total: number): Promise<Result> 
   }
 }
 
+const RELAY = 'bare Fastify relay (baseline: 2 HTTP hops, no broker)'
+const MEMORY = 'broker, memory backend'
 const subscriber = await child('noopSubscriber.ts', {})
 const results: Result[] = []
 try {
-  if (!only || only === 'memory')
-    results.push(await benchBroker('broker, memory backend', 'memory', memoryEvents, subscriber))
+  if (!only || only === 'memory') {
+    // The memory backend's baseline first, in the same run: two bare HTTP hops, no broker.
+    results.push(await benchBroker(RELAY, 'relay', memoryEvents, subscriber))
+    results.push(await benchBroker(MEMORY, 'memory', memoryEvents, subscriber))
+  }
   if (kafkaBrokers) {
     if (!only || only === 'kafka')
       results.push(await benchBroker('broker, Kafka backend', 'kafka', kafkaEvents, subscriber))
@@ -450,6 +456,13 @@ console.log('|---|---:|---:|---:|---:|---:|---:|---:|---|')
 for (const r of results) {
   console.log(
     `| ${r.name} | ${r.load.toFixed(1)} | ${r.events} | ${Math.round(r.events / r.seconds)} | ${r.rate === undefined ? '—' : `${r.rate}/s`} | ${ms(r.p50)} | ${ms(r.p95)} | ${ms(r.p99)} | ${micros(r.cpu)} |`,
+  )
+}
+const relay = results.find((r) => r.name === RELAY)
+const memory = results.find((r) => r.name === MEMORY)
+if (relay && memory) {
+  console.log(
+    `\nMemory backend / bare Fastify relay: ${((relay.seconds / memory.seconds) * 100).toFixed(0)}% of its events/s`,
   )
 }
 const kafkaRun = results.find((r) => r.name === 'broker, Kafka backend')
