@@ -21,9 +21,19 @@ export type BackendOption =
   | { readonly memory: MemoryBackendOptions }
   | { readonly kafka: KafkaBackendOptions }
 
+/**
+ * Which half of the data plane this instance runs. On Kafka, Knative runs them as two
+ * deployments: the receiver (ingress → topic) and the dispatcher (topic → subscribers, replies
+ * back to the topic), so each scales and uses a core of its own. `all` runs both in one process;
+ * the memory backend can only run `all` (its queue lives in the process).
+ */
+export type BrokerRole = 'all' | 'receiver' | 'dispatcher'
+
 export interface BrokerOptions {
   /** `'memory'` (default) or `{ kafka: { brokers } }`. */
   readonly backend?: BackendOption
+  /** Default `all`; `receiver` and `dispatcher` need the Kafka backend. */
+  readonly role?: BrokerRole
   /** The namespace this broker serves (ingress path, topic and consumer group names). Default `default`. */
   readonly namespace?: string
   /** Usually `await loadTriggersFromCharts('charts')`. */
@@ -44,9 +54,13 @@ export interface BrokerOptions {
 export interface Broker {
   readonly namespace: string
   readonly backend: 'memory' | 'kafka'
+  readonly role: BrokerRole
   /** The broker names this instance serves: `default` plus every trigger's broker. */
   readonly brokers: readonly string[]
-  /** Fastify route plugin: `POST /<namespace>/<broker>` and `POST /`. Register it without fastify-plugin. */
+  /**
+   * Fastify route plugin: `POST /<namespace>/<broker>` and `POST /`. Register it without
+   * fastify-plugin. A dispatcher serves no ingress: the plugin adds no route.
+   */
   readonly ingress: FastifyPluginAsync
   /** Stores an event in a broker as the ingress does; throws BackendUnavailableError. */
   publish(broker: string, event: AnyCloudEvent): Promise<void>
@@ -71,12 +85,17 @@ export function createBroker(options: BrokerOptions): Broker {
   const brokers = [...new Set(['default', ...options.triggers.map((trigger) => trigger.broker)])]
   const known = new Set(brokers)
   const backendOption = options.backend ?? 'memory'
+  const role = options.role ?? 'all'
+  if (role !== 'all' && (backendOption === 'memory' || 'memory' in backendOption))
+    throw new TypeError(
+      `createBroker: role ${role} needs the Kafka backend; the memory backend runs role all`,
+    )
   const backend: BrokerBackend =
     backendOption === 'memory'
       ? new MemoryBackend({}, metrics, logger)
       : 'memory' in backendOption
         ? new MemoryBackend(backendOption.memory, metrics, logger)
-        : new KafkaBackend(backendOption.kafka, namespace, brokers, metrics, logger)
+        : new KafkaBackend(backendOption.kafka, namespace, brokers, metrics, logger, role !== 'receiver')
   const sender = new HttpSender({
     connectionsPerOrigin: options.connectionsPerOrigin,
     maxResponseBytes: maxEventBytes,
@@ -110,14 +129,18 @@ export function createBroker(options: BrokerOptions): Broker {
   return {
     namespace,
     backend: backend.kind,
+    role,
     brokers,
-    ingress: ingressPlugin({
-      namespace,
-      maxEventBytes,
-      hasBroker: (broker) => known.has(broker),
-      publish: publishEnvelope,
-      rejected: (broker, reason) => metrics.rejected(broker, reason),
-    }),
+    ingress:
+      role === 'dispatcher'
+        ? async () => {}
+        : ingressPlugin({
+            namespace,
+            maxEventBytes,
+            hasBroker: (broker) => known.has(broker),
+            publish: publishEnvelope,
+            rejected: (broker, reason) => metrics.rejected(broker, reason),
+          }),
     publish: (broker, event) => publishEnvelope(broker, envelopeOf(event)),
     async start() {
       const routes: Route[] = options.triggers.map((trigger) => ({
@@ -134,7 +157,10 @@ export function createBroker(options: BrokerOptions): Broker {
       await backend.start(routes, async (route, envelope, ingestedAt) => {
         await dispatcher.dispatch(route, envelope, ingestedAt)
       })
-      logger.info({ backend: backend.kind, namespace, brokers, triggers: routes.length }, 'broker started')
+      logger.info(
+        { backend: backend.kind, role, namespace, brokers, triggers: routes.length },
+        'broker started',
+      )
     },
     check: () => backend.check(),
     close() {

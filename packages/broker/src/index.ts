@@ -1,5 +1,5 @@
 export { loadTriggersFromCharts } from './adapters/ChartTriggers.ts'
-export type { BackendOption, Broker, BrokerOptions } from './Broker.ts'
+export type { BackendOption, Broker, BrokerOptions, BrokerRole } from './Broker.ts'
 export { createBroker } from './Broker.ts'
 export type { BrokerAppOptions } from './BrokerApp.ts'
 export { createBrokerApp } from './BrokerApp.ts'

@@ -49,6 +49,7 @@ export class KafkaBackend implements BrokerBackend {
   readonly #admin: Admin
   readonly #metrics: BrokerMetrics
   readonly #logger: BrokerLogger
+  readonly #consume: boolean
   readonly #consumers: Consumer[] = []
   #pending: Pending[] = []
   #inFlight = 0
@@ -62,7 +63,10 @@ export class KafkaBackend implements BrokerBackend {
     brokers: readonly string[],
     metrics: BrokerMetrics,
     logger: BrokerLogger,
+    /** False for a receiver: it only produces; a dispatcher elsewhere consumes and delivers. */
+    consume = true,
   ) {
+    this.#consume = consume
     this.#options = {
       clientId: options.clientId ?? 'agent-sre-broker',
       partitions: options.partitions ?? 10,
@@ -103,6 +107,7 @@ export class KafkaBackend implements BrokerBackend {
       })
     }
     await this.#producer.connect()
+    if (!this.#consume) return
     for (const route of routes) await this.#startConsumer(route, deliver)
   }
 
