@@ -1,9 +1,10 @@
 // The broker of the benchmark in its own process, behind its HTTP ingress (plain Fastify, no
 // request logging). Env: BENCH_BACKEND (memory | kafka), KAFKA_BROKERS, SUBSCRIBER_URL,
-// BENCH_NAMESPACE. Sends { port } once listening; closes on 'stop'.
+// BENCH_NAMESPACE, BENCH_ROLE (all | receiver | dispatcher: the Kafka broker split in two processes,
+// as Knative runs it). Sends { port } once listening; closes on 'stop'.
 import Fastify from 'fastify'
 import { Registry } from 'prom-client'
-import { createBroker } from '../src/Broker.ts'
+import { type BrokerRole, createBroker } from '../src/Broker.ts'
 import { parseTriggerValues } from '../src/domain/TriggerDefinition.ts'
 
 const silent = { info() {}, warn() {}, error() {}, debug() {}, child: () => silent }
@@ -14,6 +15,7 @@ const broker = createBroker({
   backend: kafka
     ? { kafka: { brokers: process.env.KAFKA_BROKERS!.split(',') } }
     : { memory: { queueCapacity: 1_000_000 } },
+  role: (process.env.BENCH_ROLE ?? 'all') as BrokerRole,
   namespace: process.env.BENCH_NAMESPACE!,
   triggers: parseTriggerValues({ triggers: [{ name: 'bench' }] }, 'noop'),
   resolveSubscriber: () => process.env.SUBSCRIBER_URL,

@@ -297,17 +297,24 @@ async function benchBroker(
   backend: 'memory' | 'kafka' | 'relay',
   total: number,
   subscriber: { proc: ChildProcess; pid: number; port: number },
+  /** Kafka only: a receiver process taking the load and a dispatcher process delivering. */
+  split = false,
 ): Promise<Result> {
   const namespace = `bench-${process.pid}-${Date.now().toString(36)}`
-  const broker = await child(
-    backend === 'relay' ? 'relayProcess.ts' : 'brokerProcess.ts',
-    {
-      BENCH_BACKEND: backend,
-      BENCH_NAMESPACE: namespace,
-      SUBSCRIBER_URL: `http://127.0.0.1:${subscriber.port}`,
-    },
-    cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [],
-  )
+  const start = (role: 'all' | 'receiver' | 'dispatcher') =>
+    child(
+      backend === 'relay' ? 'relayProcess.ts' : 'brokerProcess.ts',
+      {
+        BENCH_BACKEND: backend,
+        BENCH_ROLE: role,
+        BENCH_NAMESPACE: namespace,
+        SUBSCRIBER_URL: `http://127.0.0.1:${subscriber.port}`,
+      },
+      cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [],
+    )
+  // The receiver first: it creates the topic the dispatcher's consumers subscribe to.
+  const broker = await start(split ? 'receiver' : 'all')
+  const dispatcher = split ? await start('dispatcher') : undefined
   const load = new LoadGenerator(
     broker.port,
     `/${namespace}/default`,
@@ -321,7 +328,8 @@ async function benchBroker(
     await waitForDeliveries(subscriber.proc, 2_000)
 
     const meter = cpuMeter({
-      [backend === 'relay' ? 'relay' : 'broker']: broker.pid,
+      [backend === 'relay' ? 'relay' : split ? 'receiver' : 'broker']: broker.pid,
+      ...(dispatcher && { dispatcher: dispatcher.pid }),
       subscriber: subscriber.pid,
       'load generator': process.pid,
       ...(backend === 'kafka' && kafkaPid && { 'Kafka server': kafkaPid }),
@@ -361,6 +369,7 @@ async function benchBroker(
   } finally {
     await load.close()
     await stop(broker.proc)
+    if (dispatcher) await stop(dispatcher.proc)
   }
 }
 
@@ -424,6 +433,8 @@ async function benchRawKafka(brokers: string[], total: number): Promise<Result> 
 
 const RELAY = 'bare Fastify relay (baseline: 2 HTTP hops, no broker)'
 const MEMORY = 'broker, memory backend'
+const KAFKA = 'broker, Kafka backend'
+const KAFKA_SPLIT = 'broker, Kafka backend, receiver + dispatcher processes'
 const subscriber = await child('noopSubscriber.ts', {})
 const results: Result[] = []
 try {
@@ -433,8 +444,9 @@ try {
     results.push(await benchBroker(MEMORY, 'memory', memoryEvents, subscriber))
   }
   if (kafkaBrokers) {
+    if (!only || only === 'kafka') results.push(await benchBroker(KAFKA, 'kafka', kafkaEvents, subscriber))
     if (!only || only === 'kafka')
-      results.push(await benchBroker('broker, Kafka backend', 'kafka', kafkaEvents, subscriber))
+      results.push(await benchBroker(KAFKA_SPLIT, 'kafka', kafkaEvents, subscriber, true))
     if (!only || only === 'kafka' || only === 'raw')
       results.push(await benchRawKafka(kafkaBrokers, kafkaEvents))
   } else if (only !== 'memory') {
@@ -465,10 +477,10 @@ if (relay && memory) {
     `\nMemory backend / bare Fastify relay: ${((relay.seconds / memory.seconds) * 100).toFixed(0)}% of its events/s`,
   )
 }
-const kafkaRun = results.find((r) => r.name === 'broker, Kafka backend')
 const raw = results.find((r) => r.name.startsWith('raw'))
-if (kafkaRun && raw) {
+for (const kafkaRun of results.filter((r) => r.name.startsWith(KAFKA))) {
+  if (!raw) break
   console.log(
-    `\nKafka backend end to end / raw kafkajs: ${((raw.seconds / kafkaRun.seconds) * 100).toFixed(0)}%`,
+    `\n${kafkaRun.name} end to end / raw kafkajs: ${((raw.seconds / kafkaRun.seconds) * 100).toFixed(0)}%`,
   )
 }
