@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net'
 import { loadTriggersFromCharts, type TriggerDefinition } from '@agent-sre/broker'
 import { ConfigError, closeServer, type Env, loadConfig, type ServiceInstance } from '@agent-sre/service-kit'
 import { Registry } from 'prom-client'
-import { type PlatformConfig, PlatformConfigSchema } from './config.ts'
+import { brokerRole, type PlatformConfig, PlatformConfigSchema } from './config.ts'
 import { envPrefix, localUrl, portFor } from './domain/ports.ts'
 import { serviceEnv } from './domain/serviceEnv.ts'
 import { formatListenTable, type ListenRow } from './domain/table.ts'
@@ -45,6 +45,7 @@ export interface Platform {
 export async function startPlatform(options: PlatformOptions = {}): Promise<Platform> {
   const env = options.env ?? process.env
   const config = loadConfig(PlatformConfigSchema, env)
+  brokerRole(config, true)
   const definitions = options.services ?? SERVICES
   const brokerPort = portFor('broker', DEFAULT_PORTS.broker, env)
   const ports = new Map(definitions.map((d) => [d.name, portFor(d.name, d.defaultPort, env)]))

@@ -1,4 +1,10 @@
-import { type Broker, createBroker, createBrokerApp, type TriggerDefinition } from '@agent-sre/broker'
+import {
+  type Broker,
+  type BrokerRole,
+  createBroker,
+  createBrokerApp,
+  type TriggerDefinition,
+} from '@agent-sre/broker'
 import {
   createLogger,
   type Env,
@@ -16,6 +22,8 @@ export interface LocalBrokerOptions {
   readonly triggers: readonly TriggerDefinition[]
   readonly resolveSubscriber: (service: string) => string | undefined
   readonly registry: Registry
+  /** Default `all`; see `brokerRole`. */
+  readonly role?: BrokerRole
 }
 
 /** The local broker (memory, or Kafka when KAFKA_BROKERS is set) as a service-kit app. */
@@ -29,6 +37,7 @@ export function buildLocalBroker(options: LocalBrokerOptions): { broker: Broker;
   })
   const broker = createBroker({
     backend: brokerBackend(config),
+    role: options.role,
     namespace: config.BROKER_NAMESPACE,
     triggers: options.triggers,
     resolveSubscriber: options.resolveSubscriber,

@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net'
 import { loadTriggersFromCharts } from '@agent-sre/broker'
 import { type Env, loadConfig, runServer, ServiceConfigSchema } from '@agent-sre/service-kit'
 import { register } from 'prom-client'
-import { type PlatformConfig, PlatformConfigSchema } from './config.ts'
+import { brokerRole, type PlatformConfig, PlatformConfigSchema } from './config.ts'
 import { envPrefix, localUrl, portFor } from './domain/ports.ts'
 import { formatListenTable } from './domain/table.ts'
 import { selectTriggers } from './domain/triggers.ts'
@@ -26,6 +26,7 @@ export async function runOnly(name: string, env: Env = process.env): Promise<str
   const brokerUrl = localUrl('127.0.0.1', portFor('broker', DEFAULT_PORTS.broker, env))
 
   if (name === 'broker') {
+    const role = brokerRole(config, false)
     const triggers = await loadTriggersFromCharts(config.CHARTS_DIR)
     const resolve = (service: string) => subscriberUrl(service, env)
     const { active, skipped } = selectTriggers(triggers, (service) => resolve(service) !== undefined)
@@ -40,6 +41,7 @@ export async function runOnly(name: string, env: Env = process.env): Promise<str
           triggers: active,
           resolveSubscriber: resolve,
           registry: register,
+          role,
         })
         backend = local.broker.backend
         // Triggers are wired before listening, so the ingress never accepts an event it cannot route.
@@ -56,7 +58,10 @@ export async function runOnly(name: string, env: Env = process.env): Promise<str
         {
           name,
           url,
-          detail: `ingress ${ingressUrl(url, config.BROKER_NAMESPACE)} (${backend}, ${active.length} triggers)`,
+          detail:
+            role === 'dispatcher'
+              ? `dispatcher (${backend}, ${active.length} triggers, no ingress)`
+              : `ingress ${ingressUrl(url, config.BROKER_NAMESPACE)} (${backend}${role === 'receiver' ? ' receiver' : ''}, ${active.length} triggers)`,
         },
       ],
       skipped.map((s) => `trigger ${s.trigger} not wired: ${s.missing.join(', ')} not in the platform`),
