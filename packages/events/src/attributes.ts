@@ -95,7 +95,10 @@ export function schemaError(event: AnyCloudEvent): string | undefined {
   if (typeof event.dataschema === 'string' && !formats.uri(event.dataschema)) {
     return 'attribute dataschema must match format "uri"'
   }
-  if (typeof event.time === 'string' && !formats['date-time'].validate(event.time)) {
+  // time passed isRfc3339; of those, ajv's date-time rejects only a leap second not at 23:59
+  // (the tests hold it to that), so it is asked only when the seconds are 60.
+  const time = event.time
+  if (time !== undefined && time[17] === '6' && !formats['date-time'].validate(time)) {
     return 'attribute time must match format "date-time"'
   }
   // ajv's JSON types; its number must be finite (JSON.parse reads 1e400 as Infinity).
@@ -165,15 +168,20 @@ export function decodeBinaryData(contentType: string | undefined, body: Uint8Arr
   if (body.length === 0) return undefined
   const type = mediaType(contentType)
   if (type === undefined || isJsonMediaType(type)) {
-    const text = typeof body === 'string' ? body : Buffer.from(body).toString('utf8')
+    const text = typeof body === 'string' ? body : utf8(body)
     try {
       return JSON.parse(text)
     } catch (err) {
       throw invalid(`data is not valid JSON (content type ${type ?? 'absent'})`, err)
     }
   }
-  if (type.startsWith('text/')) return typeof body === 'string' ? body : Buffer.from(body).toString('utf8')
+  if (type.startsWith('text/')) return typeof body === 'string' ? body : utf8(body)
   return typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from(body)
+}
+
+/** Reads bytes as UTF-8 through a view: Buffer.from(bytes) would copy them first. */
+function utf8(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')
 }
 
 /** Encodes event data for a binary-mode body and its content type. */
@@ -241,7 +249,7 @@ export function decodeStructured(body: Uint8Array | string | undefined): AnyClou
   if (body === undefined || body.length === 0) throw invalid('structured mode with an empty body')
   let parsed: unknown
   try {
-    parsed = JSON.parse(typeof body === 'string' ? body : Buffer.from(body).toString('utf8'))
+    parsed = JSON.parse(typeof body === 'string' ? body : utf8(body))
   } catch (err) {
     throw invalid('structured body is not valid JSON', err)
   }

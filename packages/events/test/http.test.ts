@@ -43,6 +43,19 @@ describe('parseHttpEvent, binary mode', () => {
     expect(parseHttpEvent(binaryHeaders, JSON.parse(body)).data).toEqual(sampleData['agentsre.alert.firing'])
   })
 
+  it('reads UTF-8 bodies that are views into a larger buffer (pooled Buffers, Uint8Arrays)', () => {
+    const view = (text: string) => {
+      const bytes = Buffer.from(`xx${text}yy`)
+      return new Uint8Array(bytes.buffer, bytes.byteOffset + 2, bytes.length - 4)
+    }
+    const json = parseHttpEvent(binaryHeaders, view('{"summary":"Grüße, 日本 ✓"}'))
+    expect(json.data).toEqual({ summary: 'Grüße, 日本 ✓' })
+    const text = parseHttpEvent({ ...binaryHeaders, 'content-type': 'text/plain' }, view('Grüße'))
+    expect(text.data).toBe('Grüße')
+    const envelope = view(JSON.stringify({ ...structured, subject: 'Grüße' }))
+    expect(parseHttpEvent(structuredHeaders, envelope).subject).toBe('Grüße')
+  })
+
   it('keeps text as a string and other media types as bytes', () => {
     expect(parseHttpEvent({ ...binaryHeaders, 'content-type': 'text/plain' }, 'hello').data).toBe('hello')
     const bytes = parseHttpEvent(

@@ -279,11 +279,7 @@ describe('schemaError against the SDK validate()', () => {
     expect(inline).toBe(String(fullFormats['uri-reference']))
   })
 
-  it.each([
-    ['source', uris],
-    ['dataschema', uris],
-    ['time', times],
-  ] as const)('gives the verdict and message of validate() for every %s', (attribute, values) => {
+  function expectSameVerdicts(attribute: string, values: readonly string[]): void {
     const verdicts = new Set<string | undefined>()
     for (const value of values) {
       const event = new CloudEvent<unknown>({ ...base, [attribute]: value }, false)
@@ -291,7 +287,26 @@ describe('schemaError against the SDK validate()', () => {
       expect({ value, verdict: schemaError(event) }).toEqual({ value, verdict })
       verdicts.add(verdict)
     }
-    expect(verdicts.size).toBe(2) // the table has both valid and invalid values
+    expect(verdicts.size).toBe(2) // the values include both valid and invalid ones
+  }
+
+  it.each([
+    ['source', uris],
+    ['dataschema', uris],
+  ] as const)('gives the verdict and message of validate() for every %s', expectSameVerdicts)
+
+  it('gives the verdict and message of validate() for every time that passed isRfc3339', () => {
+    // A grid around the leap second (ajv takes :60 only at 23:59), in every zone and case.
+    const grid: string[] = []
+    for (const date of ['2016-12-31', '2024-02-29', '0004-02-29', '2025-06-30'])
+      for (const t of ['T', 't'])
+        for (const hour of ['00', '01', '12', '22', '23'])
+          for (const minute of ['00', '58', '59'])
+            for (const second of ['00', '59', '60'])
+              for (const fraction of ['', '.5', '.123456789'])
+                for (const zone of ['Z', 'z', '+00:00', '-23:59', '+14:00'])
+                  grid.push(`${date}${t}${hour}:${minute}:${second}${fraction}${zone}`)
+    expectSameVerdicts('time', [...times, ...grid].filter(isRfc3339))
   })
 
   it('gives the verdict and message of validate() for every kind of data', () => {
