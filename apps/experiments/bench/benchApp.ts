@@ -1,5 +1,6 @@
 // The service as the benchmarks build it, and what they seed it with.
 import { fileURLToPath } from 'node:url'
+import { createEmitter } from '@agent-sre/events'
 import { loadConfig, logDestination, type ServiceInstance } from '@agent-sre/service-kit'
 import { openCache, openDatabase } from '@agent-sre/store'
 import { buildApp } from '../src/app.ts'
@@ -8,9 +9,14 @@ import { ExperimentsConfigSchema } from '../src/config.ts'
 /**
  * The app with default settings on PGlite in memory, or Postgres when DATABASE_URL is set, in a
  * fixed schema emptied on start (repeated runs against a shared Postgres leave nothing behind),
- * and Redis when REDIS_URL is set. Its access log goes to `logFile`.
+ * and Redis when REDIS_URL is set. Its access log goes to `logFile`; its exposure events to
+ * `sinkUrl` (the broker's ingress in production), or nowhere (counted `unrouted`) without one.
  */
-export async function benchApp(schema: string, logFile = '/dev/null'): Promise<ServiceInstance> {
+export async function benchApp(
+  schema: string,
+  logFile = '/dev/null',
+  sinkUrl?: string,
+): Promise<ServiceInstance> {
   const db = await openDatabase({
     url: process.env.DATABASE_URL,
     schema,
@@ -22,6 +28,7 @@ export async function benchApp(schema: string, logFile = '/dev/null'): Promise<S
     db,
     cache: openCache({ url: process.env.REDIS_URL, keyPrefix: `${schema}-${Date.now()}-` }),
     logDestination: logDestination(logFile),
+    ...(sinkUrl && { emitter: createEmitter({ sinkUrl }) }),
   })
 }
 

@@ -6,6 +6,8 @@
 // Exits 1 on errors, and, outside --smoke, when a goal is missed.
 //
 //   node bench/run.ts [--smoke]
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import {
@@ -101,10 +103,20 @@ const pacedRuns = new Map<string, [baseline: BenchmarkResult, service: Benchmark
 const loadAtStart = loadavg()[0]!
 // BENCH_CPU_PROF=<dir>: the service runs under `node --cpu-prof`, its profile written there on exit.
 const profile = process.env.BENCH_CPU_PROF
+// Stands in for the broker's ingress: every exposure event of a new user is POSTed here, as in
+// production, and answered 202 at once; the count shows they were sent.
+let exposuresReceived = 0
+const sink = createServer((request, response) => {
+  request.resume().on('end', () => {
+    exposuresReceived++
+    response.writeHead(202, { 'content-length': '0' }).end()
+  })
+})
+await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve))
 const bare = await startTarget(target('bare'))
 const service = await startTarget(
   target('experiments'),
-  {},
+  { BENCH_SINK_URL: `http://127.0.0.1:${(sink.address() as AddressInfo).port}/` },
   {
     ...(profile && { execArgv: ['--cpu-prof', '--cpu-prof-dir', profile] }),
   },
@@ -157,6 +169,7 @@ try {
 } finally {
   await bare.stop()
   await service.stop()
+  sink.close()
 }
 const loadAtEnd = loadavg()[0]!
 const medianBy = (runs: Map<string, BenchmarkResult[]>, pick: (r: BenchmarkResult) => number) =>
@@ -177,7 +190,8 @@ process.stdout.write(
     'Throughput: 50 connections at saturation, the round with the median req/s. Latency: sent at an even ' +
     `pace at ${fixedRate === undefined ? `half the service route's saturated req/s of the same round (at most ${MAX_PACED_RATE.toLocaleString('en-US')})` : `${fixedRate.toLocaleString('en-US')} req/s`}, ` +
     "service then baseline at the same rate; the round with the service's median p99.\n\n" +
-    `${resultsTable([...saturated, ...paced])}\n\n`,
+    `${resultsTable([...saturated, ...paced])}\n\n` +
+    `Exposure events received by the no-op sink: ${exposuresReceived.toLocaleString('en-US')}\n\n`,
 )
 for (const [name, baseline, ratio, p99] of [
   ['GET /assign, returning user', 'bare GET /assign', 0.5, 10],
