@@ -67,13 +67,15 @@ export function buildEvent(attributes: Readonly<Record<string, unknown>>, data: 
     throw invalid(`attribute time must be an RFC 3339 timestamp, got ${JSON.stringify(time)}`)
   }
 
-  const fields: Record<string, unknown> = {}
+  let complete = true
   for (const name of Object.keys(attributes)) {
     const value = attributes[name]
-    if (value === undefined || value === null) continue
-    if (!CONTEXT.has(name)) checkExtension(name, value)
-    fields[name] = value
+    if (value === undefined || value === null) complete = false
+    else if (!CONTEXT.has(name)) checkExtension(name, value)
   }
+  // A spread copies in one step; only attributes left without a value (makeEvent's unset
+  // options, JSON nulls) need the copy that leaves them out.
+  const fields = complete ? { ...attributes } : withValues(attributes)
   if (data !== undefined) fields.data = data
 
   // strict=false: the checks above and schemaError replace the constructor's and validate()'s.
@@ -113,6 +115,15 @@ export function schemaError(event: AnyCloudEvent): string | undefined {
     return 'attribute data must be object,string,number,array,boolean,null'
   }
   return undefined
+}
+
+function withValues(attributes: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const fields: Record<string, unknown> = {}
+  for (const name of Object.keys(attributes)) {
+    const value = attributes[name]
+    if (value !== undefined && value !== null) fields[name] = value
+  }
+  return fields
 }
 
 function checkExtension(name: string, value: unknown): void {
@@ -214,6 +225,17 @@ export function structuredMode(contentType: string | undefined): boolean {
   return false
 }
 
+// Header names and attribute names as constants: a string built per event (`${prefix}…`, a
+// slice of the header name) has to be hashed or interned per event before it can be looked up
+// or become a key, these already are. Other extensions fall back to the slice.
+const SPECVERSION_HEADER = { 'ce-': 'ce-specversion', ce_: 'ce_specversion' } as const
+const ATTRIBUTE_OF_HEADER = new Map(
+  [...CONTEXT, 'partitionkey', 'correlationid', 'traceparent', 'tracestate'].flatMap((name) => [
+    [`ce-${name}`, name],
+    [`ce_${name}`, name],
+  ]),
+)
+
 /**
  * The context attributes of a binary-mode message: one per `<prefix><name>` header (HTTP `ce-`,
  * Kafka `ce_`), and datacontenttype from the content type. `decode` maps a header's value to the
@@ -226,7 +248,7 @@ export function binaryModeAttributes(
   contentType: string | undefined,
   decode: (header: string, value: string) => string = (_header, value) => value,
 ): Record<string, unknown> {
-  if (!headers.has(`${prefix}specversion`)) {
+  if (!headers.has(SPECVERSION_HEADER[prefix])) {
     throw invalid(
       `not a CloudEvent: no ${prefix}specversion header (binary mode) and content type is not ${STRUCTURED_MEDIA_TYPE} (structured mode)`,
     )
@@ -234,7 +256,7 @@ export function binaryModeAttributes(
   const attributes: Record<string, unknown> = {}
   for (const [name, value] of headers) {
     if (!name.startsWith(prefix)) continue
-    const attribute = name.slice(prefix.length)
+    const attribute = ATTRIBUTE_OF_HEADER.get(name) ?? name.slice(prefix.length)
     if (attribute === 'datacontenttype') {
       throw invalid(`binary mode carries datacontenttype in content-type, not ${prefix}datacontenttype`)
     }

@@ -55,7 +55,10 @@ export function toBinaryHttp(event: AnyCloudEvent): BinaryHttpMessage {
 
 function lowerCaseHeaders(headers: HttpHeaders): Map<string, string> {
   const map = new Map<string, string>()
-  for (const [name, value] of Object.entries(headers)) {
+  // Object.keys, not entries: no [name, value] array per header. (Not for…in either, which
+  // would also take enumerable keys inherited from a polluted Object.prototype.)
+  for (const name of Object.keys(headers)) {
+    const value = headers[name]
     if (value === undefined) continue
     const key = name.toLowerCase()
     if (typeof value !== 'string') {

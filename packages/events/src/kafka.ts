@@ -47,12 +47,17 @@ export function toKafkaMessage(event: AnyCloudEvent): KafkaEventMessage {
 /** Strictly decodes a Kafka record in binary or structured mode; throws InvalidEventError. */
 export function fromKafkaMessage(message: KafkaRecord): AnyCloudEvent {
   const headers = new Map<string, string>()
-  for (const [name, value] of Object.entries(message.headers ?? {})) {
+  let contentType: string | undefined
+  const raw = message.headers ?? {}
+  for (const name of Object.keys(raw)) {
+    const value = raw[name]
     if (value === undefined) continue
-    headers.set(name, headerString(name, value))
+    const text = headerString(name, value)
+    headers.set(name, text)
+    // Kafka header names are case-sensitive; only content-type is looked up case-insensitively
+    // (the first one).
+    if (contentType === undefined && name.toLowerCase() === 'content-type') contentType = text
   }
-  // Kafka header names are case-sensitive; only content-type is looked up case-insensitively.
-  const contentType = [...headers].find(([name]) => name.toLowerCase() === 'content-type')?.[1]
   const value = message.value ?? undefined
   if (structuredMode(contentType)) return decodeStructured(value)
   const attributes = binaryModeAttributes(headers, 'ce_', contentType)
