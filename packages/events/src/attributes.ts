@@ -174,10 +174,12 @@ export function isJsonMediaType(type: string | undefined): boolean {
   return type === 'application/json' || type === 'text/json' || (type?.endsWith('+json') ?? false)
 }
 
-/** Decodes a binary-mode body: JSON (also when no content type is given), text, or bytes. */
-export function decodeBinaryData(contentType: string | undefined, body: Uint8Array | string): unknown {
+/**
+ * Decodes a binary-mode body by its media type (`mediaType` of the content type, worked out once
+ * per message): JSON (also when no content type is given), text, or bytes.
+ */
+export function decodeBinaryData(type: string | undefined, body: Uint8Array | string): unknown {
   if (body.length === 0) return undefined
-  const type = mediaType(contentType)
   if (type === undefined || isJsonMediaType(type)) {
     const text = typeof body === 'string' ? body : utf8(body)
     try {
@@ -210,9 +212,8 @@ export function encodeBinaryData(event: AnyCloudEvent): { contentType?: string; 
 export const STRUCTURED_MEDIA_TYPE = 'application/cloudevents+json'
 const BATCH_MEDIA_TYPE = 'application/cloudevents-batch+json'
 
-/** Which content mode a content type selects; throws for batch and non-JSON event formats. */
-export function structuredMode(contentType: string | undefined): boolean {
-  const type = mediaType(contentType)
+/** Which content mode a media type selects; throws for batch and non-JSON event formats. */
+export function structuredMode(type: string | undefined): boolean {
   if (type === BATCH_MEDIA_TYPE) {
     throw invalid(
       'batch mode (application/cloudevents-batch+json) is not supported: send one event per message',

@@ -7,6 +7,7 @@ import {
   decodeBinaryData,
   decodeStructured,
   encodeBinaryData,
+  mediaType,
   structuredMode,
 } from './attributes.ts'
 import { InvalidEventError } from './InvalidEventError.ts'
@@ -33,12 +34,13 @@ export interface BinaryHttpMessage {
 export function parseHttpEvent(headers: HttpHeaders, body: HttpBody): AnyCloudEvent {
   const lower = lowerCaseHeaders(headers)
   const contentType = lower.get('content-type')
-  if (structuredMode(contentType)) return decodeStructured(rawBody(body))
+  const type = mediaType(contentType)
+  if (structuredMode(type)) return decodeStructured(rawBody(body))
   const attributes = binaryModeAttributes(lower, 'ce-', contentType, percentDecode)
   const data =
     typeof body === 'object' && body !== null && !(body instanceof Uint8Array)
       ? body
-      : decodeBinaryData(contentType, body ?? '')
+      : decodeBinaryData(type, body ?? '')
   return buildEvent(attributes, data)
 }
 

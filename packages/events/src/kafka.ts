@@ -7,6 +7,7 @@ import {
   decodeBinaryData,
   decodeStructured,
   encodeBinaryData,
+  mediaType,
   structuredMode,
 } from './attributes.ts'
 import { InvalidEventError } from './InvalidEventError.ts'
@@ -59,13 +60,14 @@ export function fromKafkaMessage(message: KafkaRecord): AnyCloudEvent {
     if (contentType === undefined && name.toLowerCase() === 'content-type') contentType = text
   }
   const value = message.value ?? undefined
-  if (structuredMode(contentType)) return decodeStructured(value)
+  const type = mediaType(contentType)
+  if (structuredMode(type)) return decodeStructured(value)
   const attributes = binaryModeAttributes(headers, 'ce_', contentType)
   // The binding maps the key to partitionkey; an explicit header wins.
   if (attributes.partitionkey === undefined && message.key !== undefined && message.key !== null) {
     attributes.partitionkey = message.key.toString()
   }
-  return buildEvent(attributes, value === undefined ? undefined : decodeBinaryData(contentType, value))
+  return buildEvent(attributes, value === undefined ? undefined : decodeBinaryData(type, value))
 }
 
 function headerString(name: string, value: HeaderValue | readonly HeaderValue[]): string {
