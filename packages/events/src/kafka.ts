@@ -56,8 +56,10 @@ export function fromKafkaMessage(message: KafkaRecord): AnyCloudEvent {
     const text = headerString(name, value)
     headers.set(name, text)
     // Kafka header names are case-sensitive; only content-type is looked up case-insensitively
-    // (the first one).
-    if (contentType === undefined && name.toLowerCase() === 'content-type') contentType = text
+    // (the first one). Only a 12-character name lower-cases to it: the others are not lowered.
+    if (contentType === undefined && name.length === 12 && name.toLowerCase() === 'content-type') {
+      contentType = text
+    }
   }
   const value = message.value ?? undefined
   const type = mediaType(contentType)
