@@ -152,18 +152,21 @@ export function attributeToString(value: unknown): string {
   throw new TypeError(`attribute value of type ${typeof value} has no CloudEvents string form`)
 }
 
+// Not attributes to encode: data in its two forms, datacontenttype (the content type carries it),
+// and the 0.3-only attributes the SDK class always declares.
+const NOT_ENCODED = new Set(['data', 'data_base64', 'datacontenttype', 'schemaurl', 'datacontentencoding'])
+
 /** Context attributes and extensions of an event, without data. Undefined ones are left out. */
 export function attributesOf(event: AnyCloudEvent): [string, unknown][] {
-  return Object.entries(event).filter(
-    ([name, value]) =>
-      value !== undefined &&
-      name !== 'data' &&
-      name !== 'data_base64' &&
-      name !== 'datacontenttype' &&
-      // 0.3-only attributes the SDK class always declares.
-      name !== 'schemaurl' &&
-      name !== 'datacontentencoding',
-  )
+  // Object.keys, not Object.entries: on an event no for…in has walked (the SDK's validate() did),
+  // V8 has no enum cache for its shape and entries() costs ~3x as much.
+  const fields = event as unknown as Record<string, unknown>
+  const attributes: [string, unknown][] = []
+  for (const name of Object.keys(fields)) {
+    const value = fields[name]
+    if (value !== undefined && !NOT_ENCODED.has(name)) attributes.push([name, value])
+  }
+  return attributes
 }
 
 export function mediaType(contentType: string | undefined): string | undefined {
