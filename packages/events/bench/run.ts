@@ -58,4 +58,10 @@ test(`decode costs, ${ROUNDS} rounds of ${EVENTS} events`, (t) => {
   t.diagnostic(measure('parseHttpEvent, binary', () => parseHttpEvent(http.headers, httpBody)))
   t.diagnostic(measure('parseHttpEvent, structured', () => parseHttpEvent(structuredHeaders, structuredBody)))
   t.diagnostic(measure('fromKafkaMessage, binary', () => fromKafkaMessage(kafka)))
+  // What the broker does per event: decode at the ingress and encode for Kafka, then decode
+  // from Kafka and encode for delivery.
+  t.diagnostic(
+    measure('ingress: parseHttp → toKafka', () => toKafkaMessage(parseHttpEvent(http.headers, httpBody))),
+  )
+  t.diagnostic(measure('delivery: fromKafka → toBinaryHttp', () => toBinaryHttp(fromKafkaMessage(kafka))))
 })
