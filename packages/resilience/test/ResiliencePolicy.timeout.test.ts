@@ -17,6 +17,19 @@ describe('policyFor: timeout', () => {
     vi.useRealTimers()
   })
 
+  it('leaves the attempt signal alone when the attempt returns (it aborts at the deadline only)', async () => {
+    const policy = policyFor('dep', { timeoutMs: 500, retry: false, breaker: false }, { registry })
+    let seen: AbortSignal | undefined
+    await policy.execute(async ({ signal }) => {
+      seen = signal
+      return 'done'
+    })
+    expect(seen?.aborted).toBe(false)
+    // Nor later: the deadline's timer was cleared with the attempt.
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(seen?.aborted).toBe(false)
+  })
+
   it('aborts the attempt signal at the deadline and fails with a transient TimeoutError', async () => {
     const policy = policyFor(
       'dep',
