@@ -49,6 +49,11 @@ export function buildEvent(attributes: Readonly<Record<string, unknown>>, data: 
   if (specversion !== '1.0') {
     throw invalid(`unsupported specversion ${JSON.stringify(specversion)}: only 1.0 is accepted`)
   }
+  // CloudEvents 0.3's name for dataschema. The SDK's constructor throws a plain TypeError for it on
+  // a 1.0 event (a receiver would answer 500); this is the sender's mistake, so it is a 400.
+  if (attributes.schemaurl) {
+    throw invalid('attribute schemaurl is CloudEvents 0.3; a 1.0 event names its schema in dataschema')
+  }
   for (const name of REQUIRED) {
     const value = attributes[name]
     if (value === undefined || value === null || value === '') {

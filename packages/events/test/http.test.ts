@@ -128,6 +128,17 @@ describe('parseHttpEvent, binary mode', () => {
     )
   })
 
+  it("rejects CloudEvents 0.3's schemaurl with a reason (the SDK threw a TypeError: a 500)", () => {
+    const reason = 'attribute schemaurl is CloudEvents 0.3; a 1.0 event names its schema in dataschema'
+    expect(
+      reasonOf(() => parseHttpEvent({ ...binaryHeaders, 'ce-schemaurl': 'https://example.com/s' }, body)),
+    ).toBe(reason)
+    const structured = JSON.stringify({ specversion: '1.0', id: '1', source: '/s', type: 't', schemaurl: 5 })
+    expect(
+      reasonOf(() => parseHttpEvent({ 'content-type': 'application/cloudevents+json' }, structured)),
+    ).toBe(reason)
+  })
+
   it('rejects bad JSON data with a reason, not a crash', () => {
     expect(reasonOf(() => parseHttpEvent(binaryHeaders, '{"alert":'))).toBe(
       'data is not valid JSON (content type application/json)',
