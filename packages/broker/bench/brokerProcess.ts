@@ -6,6 +6,7 @@ import Fastify from 'fastify'
 import { Registry } from 'prom-client'
 import { type BrokerRole, createBroker } from '../src/Broker.ts'
 import { parseTriggerValues } from '../src/domain/TriggerDefinition.ts'
+import { serveBenchChild } from './benchChild.ts'
 
 const silent = { info() {}, warn() {}, error() {}, debug() {}, child: () => silent }
 const kafka = process.env.BENCH_BACKEND === 'kafka'
@@ -25,12 +26,4 @@ const broker = createBroker({
 await broker.start()
 const app = Fastify({ logger: false, keepAliveTimeout: 30_000 })
 await app.register(broker.ingress)
-await app.listen({ port: 0, host: '127.0.0.1' })
-const address = app.server.address()
-process.send!({ port: typeof address === 'object' && address ? address.port : 0 })
-process.on('message', async (message: string) => {
-  if (message !== 'stop') return
-  await app.close()
-  await broker.close()
-  process.disconnect()
-})
+await serveBenchChild(app, () => broker.close())

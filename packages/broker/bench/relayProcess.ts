@@ -5,6 +5,7 @@
 // bench/run.ts as brokerProcess.ts: sends { port } once listening, closes on 'stop'.
 import Fastify from 'fastify'
 import { Pool } from 'undici'
+import { serveBenchChild } from './benchChild.ts'
 
 const subscriber = new Pool(process.env.SUBSCRIBER_URL!, { connections: 128 })
 const app = Fastify({ logger: false, keepAliveTimeout: 30_000 })
@@ -24,12 +25,4 @@ app.post('/:namespace/:broker', async (request, reply) => {
   )
   return reply.code(202).send()
 })
-await app.listen({ port: 0, host: '127.0.0.1' })
-const address = app.server.address()
-process.send!({ port: typeof address === 'object' && address ? address.port : 0 })
-process.on('message', async (message: string) => {
-  if (message !== 'stop') return
-  await app.close()
-  await subscriber.close()
-  process.disconnect()
-})
+await serveBenchChild(app, () => subscriber.close())
