@@ -253,6 +253,11 @@ export type OutboxRow = {
  * Leases the oldest unsent rows (autocommit: no transaction stays open while sending), deleting the
  * rows of the previous pass that were sent in the same statement. The lease's subquery sees the
  * snapshot before the delete, where those rows are still leased, so it never picks them.
+ *
+ * Planned afresh each time (no statement name): the outbox is nearly empty most of the time and
+ * holds a backlog after a broker outage, and a plan cached while it was empty scans it whole on
+ * every pass of the drain. The rows are picked once (a materialised CTE), so no plan can run the
+ * locking subquery again for each row it updates.
  */
 export async function leaseOutbox(
   db: Queryable,
@@ -261,23 +266,22 @@ export async function leaseOutbox(
   sentBefore: readonly string[] = [],
 ): Promise<OutboxRow[]> {
   const { rows } = await db.query<OutboxRow>(
-    `with sent as (delete from outbox where id = any($3::bigint[]))
-     update outbox set leased_until = now() + ($2::int * interval '1 millisecond'), attempts = attempts + 1
-     where id in (
+    `with sent as (delete from outbox where id = any($3::bigint[])),
+     picked as materialized (
        select id from outbox where leased_until is null or leased_until < now()
        order by id limit $1 for update skip locked)
-     returning id, event_id, type, partition_key, headers, body, data, correlation_id, traceparent, created_at,
-               attempts`,
+     update outbox o set leased_until = now() + ($2::int * interval '1 millisecond'), attempts = o.attempts + 1
+     from picked where o.id = picked.id
+     returning o.id, o.event_id, o.type, o.partition_key, o.headers, o.body, o.data, o.correlation_id,
+               o.traceparent, o.created_at, o.attempts`,
     [limit, leaseMs, sentBefore],
-    { name: 'alert_intake_lease' },
   )
   return rows.sort((x, y) => Number(x.id) - Number(y.id))
 }
 
 export async function deleteOutbox(db: Queryable, ids: readonly string[]): Promise<void> {
-  if (ids.length > 0) {
-    await db.query('delete from outbox where id = any($1::bigint[])', [ids], { name: 'alert_intake_delete' })
-  }
+  // Planned afresh each time, as the lease (its table's size swings the same way).
+  if (ids.length > 0) await db.query('delete from outbox where id = any($1::bigint[])', [ids])
 }
 
 /** Seconds the oldest unsent event has waited (0 when the outbox is empty). */
