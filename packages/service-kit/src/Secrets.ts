@@ -116,3 +116,15 @@ export function safeEqual(presented: string | undefined, expected: string | unde
   const b = createHash('sha256').update(expected).digest()
   return timingSafeEqual(a, b)
 }
+
+/**
+ * The credentials of an `Authorization` header (RFC 9110 §11.6.2): the scheme in lower case (schemes
+ * are case-insensitive: `Bearer`, `bearer` and `BEARER` are one) and what follows the spaces after
+ * it. Undefined without a header or a value. Compare the value with `safeEqual`.
+ */
+export function credentialsOf(
+  header: string | undefined,
+): { readonly scheme: string; readonly value: string } | undefined {
+  const match = header === undefined ? null : /^([^\s]+) +(\S.*)$/.exec(header.trim())
+  return match ? { scheme: match[1]!.toLowerCase(), value: match[2]! } : undefined
+}

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { isConfigError } from '../src/Config.ts'
-import { safeEqual, secret } from '../src/Secrets.ts'
+import { credentialsOf, safeEqual, secret } from '../src/Secrets.ts'
 
 const dirs: string[] = []
 afterEach(() => {
@@ -89,5 +89,20 @@ describe('safeEqual', () => {
     expect(safeEqual('short', 'much-longer-secret')).toBe(false)
     expect(safeEqual(undefined, 's3cret')).toBe(false)
     expect(safeEqual('', '')).toBe(false)
+  })
+})
+
+describe('credentialsOf', () => {
+  it('reads the scheme case-insensitively and the value after the spaces (RFC 9110 §11.6.2)', () => {
+    for (const header of ['Bearer t0k3n', 'bearer t0k3n', 'BEARER   t0k3n', ' Bearer t0k3n '])
+      expect(credentialsOf(header)).toEqual({ scheme: 'bearer', value: 't0k3n' })
+    expect(credentialsOf('Basic dXNlcjpwYXNz')).toEqual({ scheme: 'basic', value: 'dXNlcjpwYXNz' })
+    // A value may hold spaces of its own (other schemes' parameters): only the first run separates.
+    expect(credentialsOf('Custom a=1, b=2')).toEqual({ scheme: 'custom', value: 'a=1, b=2' })
+  })
+
+  it('gives nothing for a missing header, a scheme alone or no scheme', () => {
+    for (const header of [undefined, '', 'Bearer', 'Bearer ', '   ', 't0k3n'])
+      expect(credentialsOf(header)).toBeUndefined()
   })
 })

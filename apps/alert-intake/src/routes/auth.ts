@@ -1,4 +1,4 @@
-import { safeEqual, UnauthorizedError } from '@agent-sre/service-kit'
+import { credentialsOf, safeEqual, UnauthorizedError } from '@agent-sre/service-kit'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 
 /** How POST /alertmanager is authenticated (WEBHOOK_AUTH). */
@@ -19,10 +19,10 @@ export interface ReadAuth {
   readonly token: (() => string | undefined) | undefined
 }
 
+const NONE = { scheme: '', value: '' }
+
 function scheme(request: FastifyRequest): { scheme: string; value: string } {
-  const header = request.headers.authorization ?? ''
-  const space = header.indexOf(' ')
-  return { scheme: header.slice(0, space).toLowerCase(), value: header.slice(space + 1) }
+  return credentialsOf(request.headers.authorization) ?? NONE
 }
 
 /** Constant-time check of `Authorization`; the presented value never reaches a log. */

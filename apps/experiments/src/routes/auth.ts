@@ -3,7 +3,7 @@
 // ever logged. A service started without keys runs without authentication (local development;
 // logged at start); once keys were seen, an empty list fails closed.
 
-import { safeEqual } from '@agent-sre/service-kit'
+import { credentialsOf, safeEqual } from '@agent-sre/service-kit'
 import type { FastifyRequest, onRequestHookHandler } from 'fastify'
 import { ForbiddenError, UnauthorizedError } from './errors.ts'
 
@@ -33,9 +33,8 @@ export function parseApiKeys(text: string | undefined): ApiKey[] {
 function presentedKey(request: FastifyRequest): string | undefined {
   const header = request.headers['x-api-key']
   if (typeof header === 'string' && header !== '') return header
-  const auth = request.headers.authorization
-  if (auth?.startsWith('Bearer ')) return auth.slice(7).trim() || undefined
-  return undefined
+  const credentials = credentialsOf(request.headers.authorization)
+  return credentials?.scheme === 'bearer' ? credentials.value : undefined
 }
 
 /** An onRequest hook admitting requests that present one of `keys()`. */

@@ -192,5 +192,12 @@ describe.each(backends)('admin API on $name', ({ databaseUrl, redisUrl, enabled 
       headers: { authorization: 'Bearer admin-secret' },
     })
     expect(bearer.statusCode).toBe(200)
+    // The scheme is case-insensitive (RFC 9110): `bearer` is the same scheme.
+    const lower = await app.inject({
+      method: 'GET',
+      url: '/admin/flags',
+      headers: { authorization: 'bearer admin-secret' },
+    })
+    expect(lower.statusCode).toBe(200)
   })
 })
