@@ -106,6 +106,14 @@ const profile = process.env.BENCH_CPU_PROF
 // Stands in for the broker's ingress: every exposure event of a new user is POSTed here, as in
 // production, and answered 202 at once; the count shows they were sent.
 let exposuresReceived = 0
+let exposureOutcomes = ''
+/** The service's `agentsre_experiments_exposures_total` by outcome, from its /metrics. */
+async function exposuresByOutcome(origin: string): Promise<string> {
+  const text = await (await fetch(`${origin}/metrics`)).text()
+  return [...text.matchAll(/^agentsre_experiments_exposures_total\{[^}]*outcome="(\w+)"[^}]*\} (\d+)/gm)]
+    .map(([, outcome, count]) => `${outcome} ${Number(count).toLocaleString('en-US')}`)
+    .join(', ')
+}
 const sink = createServer((request, response) => {
   request.resume().on('end', () => {
     exposuresReceived++
@@ -166,6 +174,7 @@ try {
       pacedRuns.set(phase.name, [...(pacedRuns.get(phase.name) ?? []), [baselineResult, serviceResult]])
     }
   }
+  exposureOutcomes = await exposuresByOutcome(service.url)
 } finally {
   await bare.stop()
   await service.stop()
@@ -191,7 +200,9 @@ process.stdout.write(
     `pace at ${fixedRate === undefined ? `half the service route's saturated req/s of the same round (at most ${MAX_PACED_RATE.toLocaleString('en-US')})` : `${fixedRate.toLocaleString('en-US')} req/s`}, ` +
     "service then baseline at the same rate; the round with the service's median p99.\n\n" +
     `${resultsTable([...saturated, ...paced])}\n\n` +
-    `Exposure events received by the no-op sink: ${exposuresReceived.toLocaleString('en-US')}\n\n`,
+    `Exposure events received by the no-op sink: ${exposuresReceived.toLocaleString('en-US')}; ` +
+    `the service's count by outcome: ${exposureOutcomes} (under saturation the queue fills and ` +
+    'the rest are dropped, as designed: the saturated new-user row sends only part of them)\n\n',
 )
 for (const [name, baseline, ratio, p99] of [
   ['GET /assign, returning user', 'bare GET /assign', 0.5, 10],
