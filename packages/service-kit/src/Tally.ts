@@ -51,3 +51,18 @@ export function tally<L extends string>(
     }
   }
 }
+
+/**
+ * One `Count` per value of a single label, taken up front: `tallyEach(r, name, help, 'outcome',
+ * ['sent', 'failed']).sent.inc()`.
+ */
+export function tallyEach<V extends string>(
+  registry: Registry,
+  name: string,
+  help: string,
+  label: string,
+  values: readonly V[],
+): Record<V, Count> {
+  const count = tally(registry, name, help, [label])
+  return Object.fromEntries(values.map((value) => [value, count({ [label]: value })])) as Record<V, Count>
+}

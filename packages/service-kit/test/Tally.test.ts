@@ -1,6 +1,6 @@
 import { Registry } from 'prom-client'
 import { describe, expect, it } from 'vitest'
-import { tally } from '../src/Tally.ts'
+import { tally, tallyEach } from '../src/Tally.ts'
 
 async function values(registry: Registry, name: string): Promise<Record<string, number>> {
   const metric = await registry.getSingleMetric(name)!.get()
@@ -23,5 +23,16 @@ describe('tally', () => {
     a.inc()
     expect(await values(registry, 'test_total')).toEqual({ a: 5, b: 1 })
     expect(await registry.metrics()).toContain('test_total{outcome="a"} 5')
+  })
+})
+
+describe('tallyEach', () => {
+  it('gives one count per value of the label', async () => {
+    const registry = new Registry()
+    const counts = tallyEach(registry, 'each_total', 'help', 'outcome', ['sent', 'failed'])
+    counts.sent.inc(3)
+    counts.failed.inc()
+    expect(Object.keys(counts)).toEqual(['sent', 'failed'])
+    expect(await values(registry, 'each_total')).toEqual({ sent: 3, failed: 1 })
   })
 })

@@ -18,7 +18,7 @@
 // but not persisted, and counted. So is the assignment of a user id holding a NUL character, which
 // Postgres `text` cannot store (one such row would fail every batch it was in, for ever).
 
-import { type Count, tally } from '@agent-sre/service-kit'
+import { type Count, tallyEach } from '@agent-sre/service-kit'
 import type { Queryable } from '@agent-sre/store'
 import { type Registry, register } from 'prom-client'
 import { assignmentKey, assignmentKeyParts, storableKey } from '../domain/assignmentId.ts'
@@ -85,31 +85,20 @@ export class AssignmentStore {
     this.#cacheTtlMs = options.cacheTtlMs ?? 600_000
     this.#cache = new ShardedLru(options.cacheEntries ?? 100_000, this.#cacheTtlMs, this.#now)
     const registry = options.registry ?? register
-    const lookup = tally(
+    this.#lookups = tallyEach(
       registry,
       'agentsre_experiments_sticky_lookups_total',
       'Sticky assignment lookups by where the answer came from (pending, cache, database, none, error)',
-      ['source'],
+      'source',
+      ['pending', 'cache', 'database', 'none', 'error'],
     )
-    this.#lookups = {
-      pending: lookup({ source: 'pending' }),
-      cache: lookup({ source: 'cache' }),
-      database: lookup({ source: 'database' }),
-      none: lookup({ source: 'none' }),
-      error: lookup({ source: 'error' }),
-    }
-    const write = tally(
+    this.#writes = tallyEach(
       registry,
       'agentsre_experiments_assignment_writes_total',
       'Assignments written behind, by outcome (written, conflict, failed, dropped)',
-      ['outcome'],
+      'outcome',
+      ['written', 'conflict', 'failed', 'dropped'],
     )
-    this.#writes = {
-      written: write({ outcome: 'written' }),
-      conflict: write({ outcome: 'conflict' }),
-      failed: write({ outcome: 'failed' }),
-      dropped: write({ outcome: 'dropped' }),
-    }
     gauge(
       registry,
       'agentsre_experiments_assignment_writes_pending',

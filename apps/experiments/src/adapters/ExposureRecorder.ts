@@ -11,7 +11,7 @@
 // user), with the variant last exposed as its value; the shared cache's key is built by the worker.
 
 import { type EventData, makeEvent } from '@agent-sre/events'
-import { type Count, tally } from '@agent-sre/service-kit'
+import { type Count, tallyEach } from '@agent-sre/service-kit'
 import type { Cache } from '@agent-sre/store'
 import { type Registry, register } from 'prom-client'
 import { assignmentKeyParts } from '../domain/assignmentId.ts'
@@ -59,19 +59,13 @@ export class ExposureRecorder {
     this.#dedupTtlMs = options.dedupTtlMs ?? 90 * 24 * 3_600_000
     this.#recent = new ShardedLru(50_000, 3_600_000)
     const registry = options.registry ?? register
-    const outcome = tally(
+    this.#outcomes = tallyEach(
       registry,
       'agentsre_experiments_exposures_total',
       'Exposure events by outcome (emitted, duplicate, dropped, failed, unrouted)',
-      ['outcome'],
+      'outcome',
+      ['emitted', 'duplicate', 'dropped', 'failed', 'unrouted'],
     )
-    this.#outcomes = {
-      emitted: outcome({ outcome: 'emitted' }),
-      duplicate: outcome({ outcome: 'duplicate' }),
-      dropped: outcome({ outcome: 'dropped' }),
-      failed: outcome({ outcome: 'failed' }),
-      unrouted: outcome({ outcome: 'unrouted' }),
-    }
     gauge(
       registry,
       'agentsre_experiments_exposure_queue_length',
