@@ -1,14 +1,15 @@
 import type { AssignmentStore } from './adapters/AssignmentStore.ts'
 import type { ConfigCache } from './adapters/ConfigCache.ts'
 import type { ConfigRepository } from './adapters/ConfigRepository.ts'
-import type { ExposureRecorder } from './adapters/ExposureRecorder.ts'
+import type { Exposure, ExposureRecorder } from './adapters/ExposureRecorder.ts'
 import type { ApiKey } from './routes/auth.ts'
 
 /** What the routes use; built once by `buildApp`. */
 export interface Services {
   repository: ConfigRepository
   config: ConfigCache
-  assignments: AssignmentStore
+  /** Sticky assignments; each new one carries its exposure, recorded once it is stored. */
+  assignments: AssignmentStore<Exposure>
   exposures: ExposureRecorder
   /** Keys for assignment, flag evaluation and OFREP. */
   apiKeys: () => readonly ApiKey[]

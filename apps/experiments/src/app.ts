@@ -25,7 +25,7 @@ export interface AppOptions {
   cache: Cache
   /**
    * Delivers exposure events (the broker emitter), closed by the app on close once the queued
-   * exposures are sent; unset: exposures are deduplicated and counted only.
+   * exposures are sent; unset: exposures are counted only (`unrouted`).
    */
   emitter?: Pick<Emitter, 'emit' | 'close'>
   registry?: Registry
@@ -69,6 +69,13 @@ export function buildApp(options: AppOptions): ServiceInstance {
   app.decorateRequest('principal', '')
 
   const repository = new ConfigRepository(db)
+  const exposures = new ExposureRecorder({
+    emit: emitter && ((event) => emitter.emit(event)),
+    logger: app.log,
+    ...(registry && { registry }),
+    capacity: config.EXPOSURE_QUEUE_CAPACITY,
+    concurrency: config.EXPOSURE_CONCURRENCY,
+  })
   services = {
     repository,
     config: new ConfigCache({
@@ -88,15 +95,12 @@ export function buildApp(options: AppOptions): ServiceInstance {
       maxPending: config.ASSIGNMENT_PENDING_MAX,
       cacheEntries: config.ASSIGNMENT_CACHE_ENTRIES,
       now,
+      // An exposure is recorded once its assignment is committed, by the replica that stored it.
+      onStored: (stored) => {
+        for (const exposure of stored) exposures.record(exposure)
+      },
     }),
-    exposures: new ExposureRecorder({
-      emit: emitter && ((event) => emitter.emit(event)),
-      cache,
-      logger: app.log,
-      ...(registry && { registry }),
-      capacity: config.EXPOSURE_QUEUE_CAPACITY,
-      concurrency: config.EXPOSURE_CONCURRENCY,
-    }),
+    exposures,
     apiKeys: options.apiKeys ?? NO_KEYS,
     adminKeys: options.adminKeys ?? NO_KEYS,
     now,

@@ -5,6 +5,9 @@
 // Writes: `remember` records the assignment in memory and answers at once; a timer writes the
 // pending assignments in batches (one multi-row `insert … on conflict do nothing` per batch: the
 // first writer across replicas wins, and a replica that lost a race reads and caches the winner).
+// Each assignment may carry a note (the app's exposure event), handed to `onStored` once the row
+// is committed — only by the replica whose row it is, so the primary key deduplicates the notes
+// across replicas without a second store.
 // Keys are `assignmentKey` strings; memory per new user is kept small on purpose (the pending map
 // and the cache share the key and the assignment object): at thousands of new users per second,
 // what each one retains is what the young-generation collections copy, and their pauses set p99.
@@ -36,11 +39,13 @@ export type StickyAssignment = {
 }
 
 type Resolve = (value: StickyAssignment | undefined) => void
+/** A write not yet committed; short-lived, so the note never outlives the flush. */
+type Pending<Note> = { assignment: StickyAssignment; note: Note | undefined }
 type Logger = { warn(obj: object, msg?: string): void; error(obj: object, msg?: string): void }
 
 export const ASSIGNMENT_RETENTION_MS = 90 * 24 * 3_600_000
 
-export interface AssignmentStoreOptions {
+export interface AssignmentStoreOptions<Note = never> {
   db: Queryable
   logger: Logger
   registry?: Registry
@@ -53,9 +58,15 @@ export interface AssignmentStoreOptions {
   negativeTtlMs?: number
   retentionMs?: number
   now?: () => number
+  /**
+   * Called after each commit with the notes of the assignments this replica stored first: never
+   * for one another replica had already stored (a lost race), nor for one not stored. Must not
+   * throw.
+   */
+  onStored?: (notes: Note[]) => void
 }
 
-export class AssignmentStore {
+export class AssignmentStore<Note = never> {
   readonly #db: Queryable
   readonly #logger: Logger
   readonly #maxBatch: number
@@ -64,9 +75,10 @@ export class AssignmentStore {
   readonly #cacheTtlMs: number
   readonly #retentionMs: number
   readonly #now: () => number
+  readonly #onStored: ((notes: Note[]) => void) | undefined
   readonly #cache: ShardedLru<StickyAssignment | null>
-  /** Assignments not yet committed, by key: the same objects as in the cache. */
-  readonly #pending = new Map<string, StickyAssignment>()
+  /** Assignments not yet committed, by key (their assignment objects are those in the cache). */
+  readonly #pending = new Map<string, Pending<Note>>()
   #waiting: Map<string, Resolve[]> = new Map()
   #readScheduled = false
   #flushing: Promise<void> | undefined
@@ -74,7 +86,7 @@ export class AssignmentStore {
   readonly #lookups: Record<'pending' | 'cache' | 'database' | 'none' | 'error', Count>
   readonly #writes: Record<'written' | 'conflict' | 'failed' | 'dropped', Count>
 
-  constructor(options: AssignmentStoreOptions) {
+  constructor(options: AssignmentStoreOptions<Note>) {
     this.#db = options.db
     this.#logger = options.logger
     this.#maxBatch = options.maxBatch ?? 1000
@@ -82,6 +94,7 @@ export class AssignmentStore {
     this.#negativeTtlMs = options.negativeTtlMs ?? 60_000
     this.#retentionMs = options.retentionMs ?? ASSIGNMENT_RETENTION_MS
     this.#now = options.now ?? Date.now
+    this.#onStored = options.onStored
     this.#cacheTtlMs = options.cacheTtlMs ?? 600_000
     this.#cache = new ShardedLru(options.cacheEntries ?? 100_000, this.#cacheTtlMs, this.#now)
     const registry = options.registry ?? register
@@ -121,7 +134,7 @@ export class AssignmentStore {
     const pending = this.#pending.get(id)
     if (pending) {
       this.#lookups.pending.inc()
-      return pending
+      return pending.assignment
     }
     const cached = this.#cache.get(id)
     if (cached !== undefined) this.#lookups[cached ? 'cache' : 'none'].inc()
@@ -151,15 +164,19 @@ export class AssignmentStore {
     })
   }
 
-  /** Records a new assignment; it is written behind. False when the buffer is full (not persisted). */
-  remember(id: string, assignment: StickyAssignment): boolean {
+  /**
+   * Records a new assignment; it is written behind, and `note` goes to `onStored` once it is
+   * committed. False when it will not be stored (the buffer is full, or Postgres cannot hold the
+   * key): the note is then the caller's.
+   */
+  remember(id: string, assignment: StickyAssignment, note?: Note): boolean {
     this.#cache.set(id, assignment)
     if (this.#pending.has(id)) return true
     if (this.#pending.size >= this.#maxPending || !storableKey(id)) {
       this.#writes.dropped.inc()
       return false
     }
-    this.#pending.set(id, assignment)
+    this.#pending.set(id, { assignment, note })
     return true
   }
 
@@ -197,12 +214,13 @@ export class AssignmentStore {
 
   async #writeBatch(): Promise<void> {
     const ids: string[] = []
-    const batch: StickyAssignment[] = []
+    const batch: Pending<Note>[] = []
     const rows: unknown[][] = []
     for (const [id, p] of this.#pending) {
       ids.push(id)
       batch.push(p)
-      rows.push([...assignmentKeyParts(id), p.variant, p.assignmentId, p.timestamp])
+      const { variant, assignmentId, timestamp } = p.assignment
+      rows.push([...assignmentKeyParts(id), variant, assignmentId, timestamp])
       if (batch.length >= this.#maxBatch) break
     }
     try {
@@ -229,6 +247,7 @@ export class AssignmentStore {
       )
       for (const [i, id] of ids.entries()) if (this.#pending.get(id) === batch[i]) this.#pending.delete(id)
       this.#writes.written.inc(batch.length - lostRows.length)
+      if (this.#onStored) this.#notesOfStored(batch, lostRows)
       if (lostRows.length > 0) {
         this.#writes.conflict.inc(lostRows.length)
         await this.#cacheWinners(lostRows.map((r) => ids[r.i]!))
@@ -239,6 +258,20 @@ export class AssignmentStore {
         { err, batch: batch.length, pending: this.#pending.size },
         'assignment batch not written, will retry',
       )
+    }
+  }
+
+  /** Hands `onStored` the notes of the rows this batch inserted (all but those that lost a race). */
+  #notesOfStored(batch: readonly Pending<Note>[], lostRows: readonly { i: number }[]): void {
+    const lost = new Set(lostRows.map((r) => r.i))
+    const notes: Note[] = []
+    for (const [i, { note }] of batch.entries()) if (note !== undefined && !lost.has(i)) notes.push(note)
+    if (notes.length === 0) return
+    try {
+      this.#onStored!(notes)
+    } catch (err) {
+      // The rows are committed: a failing callback must not make the batch look failed and retried.
+      this.#logger.error({ err, notes: notes.length }, 'onStored failed')
     }
   }
 
@@ -315,7 +348,7 @@ export class AssignmentStore {
     for (const id of ids) {
       const hit = found.get(id)
       // A write that landed while the read ran wins over a stale "none".
-      const value = this.#pending.get(id) ?? hit
+      const value = this.#pending.get(id)?.assignment ?? hit
       if (hit) this.#cacheStored(id, hit)
       else if (!value) this.#cache.set(id, null, this.#negativeTtlMs)
       this.#lookups[value ? 'database' : 'none'].inc()

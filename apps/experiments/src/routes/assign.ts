@@ -1,7 +1,9 @@
 // Assignment: `GET /assign?experiment_key=&user_id=` and `POST /assign` (with a targeting
 // context). A user's first assignment is persisted (write-behind) and returned afterwards even
 // when the weights change, until the bucket version is raised. Nothing here waits on a database
-// write; the exposure event is queued after the answer is decided.
+// write. A new assignment's exposure event goes with its write and is sent once the write commits
+// (by the replica that stored it: one exposure per assignment); answers from a stored assignment
+// were exposed when it was stored.
 
 import { ErrorBodySchema } from '@agent-sre/service-kit'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
@@ -52,7 +54,6 @@ export async function assign(
   const sticky = known === undefined && loaded.stickyReads ? await services.assignments.load(key) : known
   // A persisted variant that was since removed from the config cannot be served; assign afresh.
   if (sticky && experiment.hasVariant(sticky.variant)) {
-    expose(services, experimentKey, key, userId, sticky.variant, experiment.bucketOf(userId), true)
     return {
       experiment_id: id,
       experiment_key: experimentKey,
@@ -69,8 +70,15 @@ export async function assign(
     assignmentId: assignmentIdFor(key),
     timestamp: isoTimestamp(now),
   }
-  services.assignments.remember(key, assignment)
-  expose(services, experimentKey, key, userId, result.variant, experiment.bucketOf(userId), false)
+  const exposure = {
+    experiment: experimentKey,
+    variant: result.variant,
+    userId,
+    bucket: experiment.bucketOf(userId),
+    sticky: false,
+  }
+  // Not to be stored (the write buffer is full, or Postgres cannot hold the user id): expose it now.
+  if (!services.assignments.remember(key, assignment, exposure)) services.exposures.record(exposure)
   return {
     experiment_id: id,
     experiment_key: experimentKey,
@@ -102,18 +110,6 @@ function noVariant(id: string, key: string, now: number, reason: string): Assign
     timestamp: isoTimestamp(now),
     reason,
   }
-}
-
-function expose(
-  services: Services,
-  experiment: string,
-  key: string,
-  userId: string,
-  variant: string,
-  bucket: number,
-  sticky: boolean,
-): void {
-  services.exposures.record({ experiment, variant, userId, bucket, sticky }, key)
 }
 
 export function assignRoutes(services: Services): FastifyPluginAsyncTypebox {

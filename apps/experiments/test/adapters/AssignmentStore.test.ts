@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import type { Database } from '@agent-sre/store'
 import { Registry } from 'prom-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { AssignmentStore } from '../../src/adapters/AssignmentStore.ts'
+import { AssignmentStore, type AssignmentStoreOptions } from '../../src/adapters/AssignmentStore.ts'
 import { assignmentKey } from '../../src/domain/assignmentId.ts'
 import { requireServiceEnv, testDatabase } from '../helpers.ts'
 
@@ -30,8 +30,8 @@ describe.each([
     await db?.close()
   })
 
-  const store = (overrides: Partial<ConstructorParameters<typeof AssignmentStore>[0]> = {}) =>
-    new AssignmentStore({
+  const store = (overrides: Partial<AssignmentStoreOptions<string>> = {}) =>
+    new AssignmentStore<string>({
       db: counted,
       logger: silent,
       registry: new Registry(),
@@ -87,21 +87,23 @@ describe.each([
 
   it.skipIf(!enabled)('keeps the first writer across replicas; the loser caches the winner', async () => {
     const experiment = randomUUID()
-    const first = store()
-    const second = store()
-    first.remember(assignmentKey(experiment, 1, 'race'), {
-      variant: 'a',
+    // Notes (the app's exposures) come back only from the replica whose row was stored.
+    const stored: string[] = []
+    const first = store({ onStored: (notes) => stored.push(...notes.map((n) => `first ${n}`)) })
+    const second = store({ onStored: (notes) => stored.push(...notes.map((n) => `second ${n}`)) })
+    const assignment = (variant: string) => ({
+      variant,
       assignmentId: randomUUID(),
       timestamp: new Date().toISOString(),
     })
-    second.remember(assignmentKey(experiment, 1, 'race'), {
-      variant: 'b',
-      assignmentId: randomUUID(),
-      timestamp: new Date().toISOString(),
-    })
+    first.remember(assignmentKey(experiment, 1, 'race'), assignment('a'), 'race')
+    second.remember(assignmentKey(experiment, 1, 'race'), assignment('b'), 'race')
+    second.remember(assignmentKey(experiment, 1, 'only-second'), assignment('b'), 'only-second')
     await first.flush()
+    expect(stored).toEqual(['first race'])
     statements.length = 0
     await second.flush()
+    expect(stored).toEqual(['first race', 'second only-second'])
     // The loser reads the winner back in the flush, so its next request needs no query.
     expect(statements).toEqual(['with', 'select'])
     statements.length = 0
@@ -114,19 +116,22 @@ describe.each([
 
   it.skipIf(!enabled)('serves but does not persist a user id Postgres cannot store (NUL)', async () => {
     const experiment = randomUUID()
-    const writer = store()
+    const stored: string[] = []
+    const writer = store({ onStored: (notes) => stored.push(...notes) })
     const assignment = () => ({
       variant: 'a',
       assignmentId: randomUUID(),
       timestamp: new Date().toISOString(),
     })
     const bad = assignmentKey(experiment, 1, 'nul\u0000user')
-    expect(writer.remember(bad, assignment())).toBe(false)
-    expect(writer.remember(assignmentKey(experiment, 1, 'fine'), assignment())).toBe(true)
+    expect(writer.remember(bad, assignment(), 'bad')).toBe(false)
+    expect(writer.remember(assignmentKey(experiment, 1, 'fine'), assignment(), 'fine')).toBe(true)
     expect(writer.cached(bad)?.variant).toBe('a')
     await writer.flush()
-    // The other assignment of the batch is written, and nothing waits for a retry.
+    // The other assignment of the batch is written, and nothing waits for a retry; the note of the
+    // one not stored stays with the caller (remember said false).
     expect(writer.pendingCount).toBe(0)
+    expect(stored).toEqual(['fine'])
     const reader = store()
     const [found, none] = await Promise.all([
       reader.lookup(assignmentKey(experiment, 1, 'fine')),
@@ -135,6 +140,57 @@ describe.each([
     expect(found?.variant).toBe('a')
     expect(none).toBeUndefined()
     await writer.close()
+  })
+
+  it.skipIf(!enabled)(
+    'hands over notes only once a batch commits: a failed batch keeps them for its retry',
+    async () => {
+      const experiment = randomUUID()
+      let down = true
+      const flaky = Object.assign(Object.create(db) as Database, {
+        query: (sql: string, params?: readonly unknown[]) =>
+          down ? Promise.reject(new Error('connection refused')) : db.query(sql, params),
+      })
+      const stored: string[] = []
+      const writer = store({ db: flaky, onStored: (notes) => stored.push(...notes) })
+      for (const user of ['p', 'q'])
+        writer.remember(
+          assignmentKey(experiment, 1, user),
+          { variant: 'a', assignmentId: randomUUID(), timestamp: new Date().toISOString() },
+          user,
+        )
+      await writer.flush()
+      expect(stored).toEqual([])
+      expect(writer.pendingCount).toBe(2)
+      down = false
+      await writer.flush()
+      await writer.flush()
+      expect(stored).toEqual(['p', 'q'])
+      expect(writer.pendingCount).toBe(0)
+    },
+  )
+
+  it.skipIf(!enabled)('a throwing onStored neither fails the committed batch nor repeats it', async () => {
+    const experiment = randomUUID()
+    const errors: object[] = []
+    let calls = 0
+    const writer = store({
+      logger: { warn() {}, error: (obj) => errors.push(obj) },
+      onStored: () => {
+        calls++
+        throw new Error('listener bug')
+      },
+    })
+    writer.remember(
+      assignmentKey(experiment, 1, 'once'),
+      { variant: 'a', assignmentId: randomUUID(), timestamp: new Date().toISOString() },
+      'once',
+    )
+    await writer.flush()
+    await writer.flush()
+    expect(calls).toBe(1)
+    expect(writer.pendingCount).toBe(0)
+    expect(errors).toHaveLength(1)
   })
 
   it.skipIf(!enabled)('ignores expired assignments and purges them', async () => {
@@ -154,15 +210,17 @@ describe.each([
     'flushes everything on close and bounds what waits while the database is down',
     async () => {
       const experiment = randomUUID()
-      const bounded = store({ maxPending: 2, maxBatch: 1 })
+      const stored: string[] = []
+      const bounded = store({ maxPending: 2, maxBatch: 1, onStored: (notes) => stored.push(...notes) })
       const remember = (user: string) =>
-        bounded.remember(assignmentKey(experiment, 1, user), {
-          variant: 'a',
-          assignmentId: randomUUID(),
-          timestamp: new Date().toISOString(),
-        })
+        bounded.remember(
+          assignmentKey(experiment, 1, user),
+          { variant: 'a', assignmentId: randomUUID(), timestamp: new Date().toISOString() },
+          user,
+        )
       expect([remember('x'), remember('y'), remember('z')]).toEqual([true, true, false])
       await bounded.close()
+      expect(stored).toEqual(['x', 'y'])
       const { rows } = await db.query(
         'select user_id from assignments where experiment_id = $1 order by user_id',
         [experiment],

@@ -1,7 +1,8 @@
-import { type Database, openCache } from '@agent-sre/store'
+import { type Database, openCache, openDatabase } from '@agent-sre/store'
+import { freshSchemaName } from '@agent-sre/store/testing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ExposureEvent } from '../../src/adapters/ExposureRecorder.ts'
-import { experimentBody, requireServiceEnv, testApp, testDatabase } from '../helpers.ts'
+import { experimentBody, MIGRATIONS, requireServiceEnv, testApp, testDatabase } from '../helpers.ts'
 
 const databaseUrl = requireServiceEnv('DATABASE_URL')
 const redisUrl = requireServiceEnv('REDIS_URL')
@@ -12,6 +13,13 @@ const backends = [
 ]
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time')
+    await sleep(5)
+  }
+}
 
 describe.each(backends)('assignment on $name', ({ databaseUrl, redisUrl, enabled }) => {
   let ctx: Awaited<ReturnType<typeof testApp>>
@@ -155,19 +163,98 @@ describe.each(backends)('assignment on $name', ({ databaseUrl, redisUrl, enabled
     expect((await post({ country: { nested: true } })).statusCode).toBe(400)
   })
 
-  it.skipIf(!enabled)('emits one exposure event per user and variant', async () => {
+  it.skipIf(!enabled)('emits one exposure per new assignment, once it is stored', async () => {
     await create('exposed')
-    for (let i = 0; i < 3; i++) await assign('exposed', 'e-1')
-    await assign('exposed', 'e-2')
+    const answers = []
+    for (let i = 0; i < 3; i++) answers.push((await assign('exposed', 'e-1')).json())
+    answers.push((await assign('exposed', 'e-2')).json())
+    const exposedFor = () => emitted.filter((e) => e.data.experiment === 'exposed')
+    await until(() => exposedFor().length >= 2)
+    // Later answers come from the stored assignment and were exposed with it: no more events.
+    await assign('exposed', 'e-1')
     await sleep(50)
-    const events = emitted.filter((e) => e.data.experiment === 'exposed')
+    const events = exposedFor()
     expect(events.map((e) => e.data.userId).sort()).toEqual(['e-1', 'e-2'])
     expect(events[0]).toMatchObject({
       type: 'agentsre.experiment.exposure',
       source: '/agent-sre/experiments',
     })
-    expect(events[0]!.data).toMatchObject({ sticky: false })
+    const byUser = new Map(events.map((e) => [e.data.userId, e.data]))
+    expect(byUser.get('e-1')).toMatchObject({ variant: answers[0].variant, sticky: false })
+    expect(byUser.get('e-2')).toMatchObject({ variant: answers[3].variant, sticky: false })
   })
+})
+
+describe.each(backends)('exposures across replicas on $name', ({ databaseUrl, enabled }) => {
+  it.skipIf(!enabled)(
+    'sends one exposure per user when two replicas assign the same users at once',
+    async () => {
+      // Two replicas on one database, each with its own pool (PGlite: one in-process database) and
+      // its own in-process cache: the assignments table's primary key is the only thing shared.
+      const schema = freshSchemaName('experiments')
+      const open = () => openDatabase({ url: databaseUrl, schema, migrationsDir: MIGRATIONS })
+      const dbA = await open()
+      const dbB = databaseUrl ? await open() : dbA
+      const emitted: { replica: string; userId: string; variant: string }[] = []
+      const replica = (name: string, db: Database) =>
+        testApp({
+          db,
+          cache: openCache(),
+          emitter: {
+            emit: async (event) => {
+              const { userId, variant } = (event as ExposureEvent).data
+              emitted.push({ replica: name, userId, variant })
+            },
+            close: async () => {},
+          },
+        })
+      const a = await replica('a', dbA)
+      const b = await replica('b', dbB)
+      const created = await a.app.inject({
+        method: 'POST',
+        url: '/admin/experiments',
+        payload: { ...experimentBody, key: 'both' },
+      })
+      expect(created.statusCode).toBe(201)
+      await until(
+        async () => (await b.app.inject({ url: '/assign?experiment_key=both&user_id=x' })).statusCode === 200,
+      )
+      const users = Array.from({ length: 40 }, (_, i) => `both-${i}`)
+      const answers = await Promise.all(
+        users.flatMap((user) =>
+          [a, b].map(async ({ app }) =>
+            (await app.inject({ url: `/assign?experiment_key=both&user_id=${user}` })).json(),
+          ),
+        ),
+      )
+      await until(() => emitted.filter((e) => e.userId !== 'x').length >= users.length)
+      await sleep(100)
+      const exposed = emitted.filter((e) => e.userId !== 'x')
+      expect(exposed.map((e) => e.userId).sort()).toEqual([...users].sort())
+      // Both replicas gave each user the same variant, and the exposure names it.
+      const answered = new Map(
+        users.map((user, i) => [user, [answers[2 * i].variant, answers[2 * i + 1].variant]]),
+      )
+      for (const e of exposed) expect(answered.get(e.userId)).toEqual([e.variant, e.variant])
+      // Every user was written by both replicas: one insert stored it, the other lost the race.
+      const writes = async (outcome: string) => {
+        let total = 0
+        for (const { registry } of [a, b]) {
+          const metric = await registry.getSingleMetric('agentsre_experiments_assignment_writes_total')!.get()
+          total += metric.values.find((v) => v.labels.outcome === outcome)?.value ?? 0
+        }
+        return total
+      }
+      expect(await writes('written')).toBe(users.length + 1)
+      expect(await writes('conflict')).toBe(users.length)
+      const { rows } = await dbA.query<{ n: number }>(
+        `select count(*)::int as n from assignments where user_id like 'both-%'`,
+      )
+      expect(rows[0]!.n).toBe(users.length)
+      await a.app.close()
+      await b.app.close()
+    },
+  )
 })
 
 describe('stickiness across replicas', () => {
