@@ -315,7 +315,9 @@ export const ExperimentExposureData = Type.Object(
     variant: NonEmpty('assigned variant key'),
     userId: NonEmpty('the assignment unit'),
     bucket: Count('hash bucket the user fell into'),
-    sticky: Type.Boolean({ description: 'served from a persisted assignment' }),
+    sticky: Type.Boolean({
+      description: 'the answer came from a stored assignment (experiments exposes first assignments: false)',
+    }),
     context: Type.Optional(
       Type.Record(Type.String(), AttributeValue, { description: 'targeting attributes' }),
     ),
