@@ -1,6 +1,7 @@
 import { OFREPProvider } from '@openfeature/ofrep-provider'
 import { OpenFeature } from '@openfeature/server-sdk'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { CONFIG_CHANNEL } from '../../src/adapters/ConfigCache.ts'
 import { flagBody, testApp } from '../helpers.ts'
 
 describe('OFREP', () => {
@@ -183,6 +184,83 @@ describe('OFREP', () => {
     const config = await ctx.app.inject({ method: 'GET', url: '/ofrep/v1/configuration', headers: key })
     expect(config.json().capabilities.cacheInvalidation.polling.enabled).toBe(true)
     expect((await ctx.app.inject({ method: 'GET', url: '/ofrep/v1/configuration' })).statusCode).toBe(401)
+  })
+
+  it('answers a stored flag this release cannot compile with PARSE_ERROR, and the other flags as usual', async () => {
+    // As a newer release would store it (an operator this one does not know), and announce it on
+    // the config channel as its admin API does.
+    const broken = {
+      ...flagBody,
+      key: 'broken',
+      rolloutPercentage: 100,
+      targeting: { attribute: 'version', op: 'semver_caret', value: '1.2.3' },
+    }
+    await ctx.db.query('insert into flags (key, version, config) values ($1, 1, $2)', [
+      'broken',
+      JSON.stringify(broken),
+    ])
+    await ctx.cache.publish(CONFIG_CHANNEL, 'flag\nbroken')
+    await new Promise((resolve) => setImmediate(resolve))
+
+    const single = await ctx.app.inject({
+      method: 'POST',
+      url: '/ofrep/v1/evaluate/flags/broken',
+      headers: key,
+      payload: { context: { targetingKey: 'u' } },
+    })
+    expect(single.statusCode).toBe(400)
+    expect(single.json()).toEqual({
+      key: 'broken',
+      errorCode: 'PARSE_ERROR',
+      errorDetails: 'the stored flag configuration is invalid',
+    })
+
+    await OpenFeature.setProviderAndWait(new OFREPProvider({ baseUrl, headers: [['X-API-Key', 'eval-key']] }))
+    expect(
+      await OpenFeature.getClient().getBooleanDetails('broken', true, { targetingKey: 'u' }),
+    ).toMatchObject({
+      value: true,
+      reason: 'ERROR',
+      errorCode: 'PARSE_ERROR',
+    })
+
+    // Bulk: every flag has an entry; failures take the OFREP failure shape beside the successes.
+    const bulk = await ctx.app.inject({
+      method: 'POST',
+      url: '/ofrep/v1/evaluate/flags',
+      headers: key,
+      payload: { context: { plan: 'pro' } },
+    })
+    expect(bulk.statusCode).toBe(200)
+    const flags = bulk.json().flags
+    expect(flags).toContainEqual({
+      key: 'broken',
+      errorCode: 'PARSE_ERROR',
+      errorDetails: 'the stored flag configuration is invalid',
+    })
+    expect(flags).toContainEqual({
+      key: 'limit',
+      errorCode: 'TARGETING_KEY_MISSING',
+      errorDetails: 'this flag needs context.targetingKey',
+    })
+    expect(flags).toContainEqual(
+      expect.objectContaining({ key: 'banner', value: 'gold-banner', reason: 'TARGETING_MATCH' }),
+    )
+
+    const own = await ctx.app.inject({
+      method: 'POST',
+      url: '/flags/broken/evaluate',
+      headers: key,
+      payload: {},
+    })
+    expect(own.json()).toEqual({
+      key: 'broken',
+      enabled: false,
+      variant: null,
+      value: null,
+      reason: 'ERROR',
+      errorCode: 'PARSE_ERROR',
+    })
   })
 
   it('evaluates through the own API', async () => {
