@@ -3,7 +3,7 @@ import { Registry } from 'prom-client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ConfigCache } from '../../src/adapters/ConfigCache.ts'
 import { ConfigRepository } from '../../src/adapters/ConfigRepository.ts'
-import { flagBody, requireServiceEnv, testDatabase } from '../helpers.ts'
+import { flagBody, requireServiceEnv, testApp, testDatabase } from '../helpers.ts'
 
 const redisUrl = requireServiceEnv('REDIS_URL')
 const silent = { warn() {}, error() {} }
@@ -49,6 +49,32 @@ describe('ConfigCache', () => {
     const count = (result: string) =>
       metric.values.find((v) => v.labels.result === result && v.labels.kind === 'flag')?.value
     expect([count('hit'), count('miss')]).toEqual([1, 2])
+  })
+
+  it('keeps an entry 5 minutes in the app as configured by default (the safety net for a lost message)', async () => {
+    let now = Date.parse('2026-01-01T00:00:00Z')
+    const ctx = await testApp({ now: () => now })
+    try {
+      const key = 'ttl-default'
+      const created = await ctx.app.inject({
+        method: 'POST',
+        url: '/admin/flags',
+        payload: { ...flagBody, key },
+      })
+      expect(created.statusCode).toBe(201)
+      const reason = async () =>
+        (await ctx.app.inject({ method: 'POST', url: `/flags/${key}/evaluate`, payload: {} })).json().reason
+      expect(await reason()).toBe('STATIC')
+      // Switched off behind the cache's back: no change message reaches this replica.
+      const off = { ...flagBody, key, enabled: false, rolloutPercentage: 100 }
+      expect((await new ConfigRepository(ctx.db).update('flag', key, off, 1, 'test')).status).toBe('ok')
+      now += 299_999
+      expect(await reason()).toBe('STATIC')
+      now += 2
+      expect(await reason()).toBe('DISABLED')
+    } finally {
+      await ctx.app.close()
+    }
   })
 
   it('caches unknown keys too, so a flood of them does not reach the database', async () => {
