@@ -2,9 +2,9 @@ import { hash as digest } from 'node:crypto'
 
 /**
  * What identifies an assignment (experiment id, bucket version, user), as one string: the key of
- * the sticky cache, of pending writes and of the exposure dedup, shared by all three so that a
- * new user adds one key string to the heap, not three. Experiment ids are UUIDs and versions
- * integers, so the first two NULs delimit them even when the user id holds one.
+ * the sticky cache and of pending writes, shared by both so that a new user adds one key string
+ * to the heap, not two. Experiment ids are UUIDs and versions integers, so the first two NULs
+ * delimit them even when the user id holds one.
  */
 export function assignmentKey(experimentId: string, bucketVersion: number, userId: string): string {
   return `${experimentId}\u0000${bucketVersion}\u0000${userId}`
