@@ -1,0 +1,113 @@
+// Where the machine's CPU goes while the service answers one kind of `GET /assign`: the service,
+// the load generator (this process, with the no-op exposure sink), Postgres, Redis, and the rest,
+// in µs per request. `run.ts` gives ratios against bare Fastify; this says which process a change
+// moved work into or out of. Needs /proc (Linux).
+//
+//   node bench/cpuSplit.ts                      # new user each request, saturated (50 connections)
+//   SPLIT_USERS=returning node bench/cpuSplit.ts
+//   SPLIT_RATE=5000 node bench/cpuSplit.ts      # at a fixed overall rate instead of saturated
+//   SPLIT_SECONDS=8 (measured), SPLIT_SINK=none (no exposure sink: exposures counted `unrouted`)
+import { readdirSync, readFileSync } from 'node:fs'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { fileURLToPath } from 'node:url'
+import { benchmark, startTarget } from '@agent-sre/service-kit/bench'
+
+const CLOCK_TICKS_PER_SECOND = 100
+const seconds = Number(process.env.SPLIT_SECONDS ?? 8)
+const rate = process.env.SPLIT_RATE ? Number(process.env.SPLIT_RATE) : undefined
+const returning = process.env.SPLIT_USERS === 'returning'
+
+/** CPU seconds so far of every process, by pid, with its command name. */
+function processes(): Map<number, { name: string; cpu: number }> {
+  const all = new Map<number, { name: string; cpu: number }>()
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      all.set(Number(entry), {
+        name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')),
+        // utime and stime, fields 14 and 15 of the whole line
+        cpu: (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND,
+      })
+    } catch {
+      // the process ended while we listed /proc
+    }
+  }
+  return all
+}
+
+/** Busy and total CPU seconds of the whole machine. */
+function machine(): { busy: number; total: number } {
+  const ticks = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number)
+  const total = ticks.reduce((a, b) => a + b, 0)
+  return {
+    busy: (total - ticks[3]! - ticks[4]!) / CLOCK_TICKS_PER_SECOND,
+    total: total / CLOCK_TICKS_PER_SECOND,
+  }
+}
+
+let exposuresReceived = 0
+const sink = createServer((request, response) => {
+  request.resume().on('end', () => {
+    exposuresReceived++
+    response.writeHead(202, { 'content-length': '0' }).end()
+  })
+})
+await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve))
+const service = await startTarget(
+  fileURLToPath(new URL('./targets/experiments.ts', import.meta.url)),
+  process.env.SPLIT_SINK === 'none'
+    ? {}
+    : { BENCH_SINK_URL: `http://127.0.0.1:${(sink.address() as AddressInfo).port}/` },
+)
+let user = 0
+const phase = (durationSeconds: number) =>
+  benchmark({
+    name: returning ? 'returning user' : 'new user each request',
+    url: service.url,
+    durationSeconds,
+    cpuSeconds: service.cpuSeconds,
+    ...(rate !== undefined && { overallRate: rate }),
+    requests: [
+      {
+        method: 'GET',
+        setupRequest: (request) => ({
+          ...request,
+          path: `/assign?experiment_key=checkout-button&user_id=${returning ? 'user-1' : `split-${process.pid}-${user++}`}`,
+        }),
+      },
+    ],
+  })
+try {
+  await phase(3) // warm-up: JIT, pools, caches
+  const [before, machineBefore, selfBefore] = [processes(), machine(), process.cpuUsage()]
+  const result = await phase(seconds)
+  const [after, machineAfter, selfAfter] = [processes(), machine(), process.cpuUsage()]
+  const requests = result.requestsPerSecond * seconds
+  const perRequest = (cpuSeconds: number) => ((cpuSeconds * 1e6) / requests).toFixed(1)
+  const byName = new Map<string, number>()
+  for (const [pid, { name, cpu }] of after) {
+    const earlier = before.get(pid)
+    if (earlier?.name === name) byName.set(name, (byName.get(name) ?? 0) + cpu - earlier.cpu)
+  }
+  const busy = machineAfter.busy - machineBefore.busy
+  const total = machineAfter.total - machineBefore.total
+  const self = (selfAfter.user + selfAfter.system - selfBefore.user - selfBefore.system) / 1e6
+  process.stdout.write(
+    `${result.name}, ${rate === undefined ? 'saturated' : `${rate}/s`}: ${Math.round(result.requestsPerSecond).toLocaleString('en-US')} req/s, ` +
+      `machine ${((busy / total) * 100).toFixed(0)} % busy, exposures received ${exposuresReceived.toLocaleString('en-US')}\n` +
+      `| process | CPU µs/req |\n|---|---:|\n` +
+      `| service | ${result.cpuMicrosPerRequest} |\n` +
+      `| load generator + sink (this process) | ${perRequest(self)} |\n` +
+      [...byName]
+        .filter(([name]) => /^(postgres|redis-server|java)$/.test(name))
+        .map(([name, cpu]) => `| ${name} | ${perRequest(cpu)} |\n`)
+        .join('') +
+      `| whole machine | ${perRequest(busy)} |\n`,
+  )
+} finally {
+  await service.stop()
+  sink.close()
+}
