@@ -182,7 +182,14 @@ describe('OFREP', () => {
 
   it('publishes its configuration and requires a key', async () => {
     const config = await ctx.app.inject({ method: 'GET', url: '/ofrep/v1/configuration', headers: key })
-    expect(config.json().capabilities.cacheInvalidation.polling.enabled).toBe(true)
+    // The shape of the OFREP provider configuration (capabilities.cacheInvalidation / flagEvaluation).
+    expect(config.json()).toEqual({
+      name: 'agent-sre experiments',
+      capabilities: {
+        cacheInvalidation: { polling: { enabled: true, minPollingIntervalMs: 10_000 } },
+        flagEvaluation: { supportedTypes: ['boolean', 'string', 'integer', 'float', 'object'] },
+      },
+    })
     expect((await ctx.app.inject({ method: 'GET', url: '/ofrep/v1/configuration' })).statusCode).toBe(401)
   })
 
