@@ -3,8 +3,11 @@
 // Reads: pending writes, then an in-process LRU, then Postgres — misses that arrive together are
 // gathered into one query (`unnest` of keys) per event-loop turn.
 // Writes: `remember` records the assignment in memory and answers at once; a timer writes the
-// pending assignments in batches (one multi-row `insert … on conflict do nothing` per batch: the
-// first writer across replicas wins, and a replica that lost a race reads and caches the winner).
+// pending assignments in batches (one multi-row insert per batch: the first writer across
+// replicas wins, and a replica that lost a race reads and caches the winner). A stored row gives
+// way only when it has expired (and is not purged yet) or when it holds the variant the new
+// assignment replaces (one removed from the experiment): otherwise the user would be served a
+// variant that is never stored nor exposed, for as long as the old row lives.
 // Each assignment may carry a note (the app's exposure event), handed to `onStored` once the row
 // is committed — only by the replica whose row it is, so the primary key deduplicates the notes
 // across replicas without a second store.
@@ -40,7 +43,12 @@ export type StickyAssignment = {
 
 type Resolve = (value: StickyAssignment | undefined) => void
 /** A write not yet committed; short-lived, so the note never outlives the flush. */
-type Pending<Note> = { assignment: StickyAssignment; note: Note | undefined }
+type Pending<Note> = {
+  assignment: StickyAssignment
+  note: Note | undefined
+  /** The stored variant this assignment replaces (it was removed from the experiment). */
+  replaces: string | undefined
+}
 type Logger = { warn(obj: object, msg?: string): void; error(obj: object, msg?: string): void }
 
 export const ASSIGNMENT_RETENTION_MS = 90 * 24 * 3_600_000
@@ -166,17 +174,24 @@ export class AssignmentStore<Note = never> {
 
   /**
    * Records a new assignment; it is written behind, and `note` goes to `onStored` once it is
-   * committed. False when it will not be stored (the buffer is full, or Postgres cannot hold the
-   * key): the note is then the caller's.
+   * committed. `replaces`: the variant of the user's stored assignment, when that variant was
+   * removed from the experiment — the stored row is then overwritten, by one replica only. False
+   * when it will not be stored (the buffer is full, or Postgres cannot hold the key): the note is
+   * then the caller's.
    */
-  remember(id: string, assignment: StickyAssignment, note?: Note): boolean {
+  remember(id: string, assignment: StickyAssignment, note?: Note, replaces?: string): boolean {
     this.#cache.set(id, assignment)
-    if (this.#pending.has(id)) return true
+    if (this.#pending.has(id)) {
+      // The newer assignment (its variant replaced one removed in the meantime) is what gets
+      // stored. A fresh entry: a flush already writing the older one leaves this one pending.
+      this.#pending.set(id, { assignment, note, replaces })
+      return true
+    }
     if (this.#pending.size >= this.#maxPending || !storableKey(id)) {
       this.#writes.dropped.inc()
       return false
     }
-    this.#pending.set(id, { assignment, note })
+    this.#pending.set(id, { assignment, note, replaces })
     return true
   }
 
@@ -203,47 +218,70 @@ export class AssignmentStore<Note = never> {
     }
   }
 
-  /** Deletes expired assignments, at most `limit` per call; returns how many. */
-  async purgeExpired(limit = 10_000): Promise<number> {
-    const { rowCount } = await this.#db.query(
-      `delete from assignments where ctid in (select ctid from assignments where expires_at <= now() limit $1)`,
-      [limit],
-    )
-    return rowCount
+  /**
+   * Deletes expired assignments in batches of `batch` rows until none is left or `maxBatches` ran;
+   * returns how many. Rows another replica is deleting are skipped, not waited for.
+   */
+  async purgeExpired(batch = 10_000, maxBatches = 100): Promise<number> {
+    let purged = 0
+    for (let i = 0; i < maxBatches; i++) {
+      const { rowCount } = await this.#db.query(
+        `delete from assignments where ctid in
+           (select ctid from assignments where expires_at <= now() limit $1 for update skip locked)`,
+        [batch],
+      )
+      purged += rowCount
+      if (rowCount < batch) break
+    }
+    return purged
   }
 
   async #writeBatch(): Promise<void> {
     const ids: string[] = []
     const batch: Pending<Note>[] = []
     const rows: unknown[][] = []
+    // Rows that overwrite a removed variant: rare, so kept apart and usually empty.
+    const replacing: unknown[][] = []
     for (const [id, p] of this.#pending) {
       ids.push(id)
       batch.push(p)
+      const parts = assignmentKeyParts(id)
       const { variant, assignmentId, timestamp } = p.assignment
-      rows.push([...assignmentKeyParts(id), variant, assignmentId, timestamp])
+      rows.push([...parts, variant, assignmentId, timestamp])
+      if (p.replaces !== undefined) replacing.push([...parts, p.replaces])
       if (batch.length >= this.#maxBatch) break
     }
     try {
       // One JSON parameter (node-postgres escapes every element of an array parameter in JS;
       // JSON.stringify is native). Only the rows that lost a race come back, usually none.
+      // A conflicting row is overwritten only when expired, or when it holds a replaced variant.
       const { rows: lostRows } = await this.#db.query<{ i: number }>(
         `with batch as (
            select (r->>0)::uuid as experiment_id, (r->>1)::int as bucket_version, r->>2 as user_id,
                   r->>3 as variant, (r->>4)::uuid as assignment_id,
                   (r->>5)::timestamptz as assigned_at, (i - 1)::int as i
            from json_array_elements($1::json) with ordinality as b(r, i)),
-         inserted as (
+         replacing as (
+           select (r->>0)::uuid as experiment_id, (r->>1)::int as bucket_version, r->>2 as user_id,
+                  r->>3 as variant
+           from json_array_elements($3::json) as r),
+         stored as (
            insert into assignments
              (experiment_id, bucket_version, user_id, variant, assignment_id, assigned_at, expires_at)
            select experiment_id, bucket_version, user_id, variant, assignment_id, assigned_at,
                   assigned_at + $2::bigint * interval '1 millisecond'
            from batch
-           on conflict do nothing
+           on conflict (experiment_id, bucket_version, user_id) do update
+             set variant = excluded.variant, assignment_id = excluded.assignment_id,
+                 assigned_at = excluded.assigned_at, expires_at = excluded.expires_at
+             where assignments.expires_at <= now()
+                or (assignments.experiment_id, assignments.bucket_version, assignments.user_id,
+                    assignments.variant) in (select * from replacing)
            returning experiment_id, bucket_version, user_id)
          select b.i from batch b
-         where not exists (select 1 from inserted n where (n.experiment_id, n.bucket_version, n.user_id)
-                                                        = (b.experiment_id, b.bucket_version, b.user_id))`,
-        [JSON.stringify(rows), this.#retentionMs],
+         where not exists (select 1 from stored n where (n.experiment_id, n.bucket_version, n.user_id)
+                                                      = (b.experiment_id, b.bucket_version, b.user_id))`,
+        [JSON.stringify(rows), this.#retentionMs, JSON.stringify(replacing)],
       )
       for (const [i, id] of ids.entries()) if (this.#pending.get(id) === batch[i]) this.#pending.delete(id)
       this.#writes.written.inc(batch.length - lostRows.length)

@@ -78,7 +78,9 @@ export async function assign(
     sticky: false,
   }
   // Not to be stored (the write buffer is full, or Postgres cannot hold the user id): expose it now.
-  if (!services.assignments.remember(key, assignment, exposure)) services.exposures.record(exposure)
+  // A stored variant that was removed is replaced by this one (stored and exposed in its place).
+  const replaces = sticky ? sticky.variant : undefined
+  if (!services.assignments.remember(key, assignment, exposure, replaces)) services.exposures.record(exposure)
   return {
     experiment_id: id,
     experiment_key: experimentKey,

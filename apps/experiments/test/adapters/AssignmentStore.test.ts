@@ -193,6 +193,78 @@ describe.each([
     expect(errors).toHaveLength(1)
   })
 
+  const fresh = (variant: string, timestamp = new Date().toISOString()) => ({
+    variant,
+    assignmentId: randomUUID(),
+    timestamp,
+  })
+
+  it.skipIf(!enabled)(
+    'stores a new assignment over an expired row not purged yet, and hands over its note',
+    async () => {
+      const experiment = randomUUID()
+      const key = assignmentKey(experiment, 1, 'back-after-expiry')
+      const old = store({ retentionMs: 1 })
+      old.remember(key, fresh('a', new Date(Date.now() - 10_000).toISOString()), 'first')
+      await old.close()
+      const stored: string[] = []
+      const later = store({ onStored: (notes) => stored.push(...notes) })
+      expect(await later.lookup(key)).toBeUndefined()
+      later.remember(key, fresh('b'), 'again')
+      await later.flush()
+      expect(stored).toEqual(['again'])
+      expect((await store().lookup(key))?.variant).toBe('b')
+    },
+  )
+
+  it.skipIf(!enabled)(
+    'overwrites a stored variant that was removed, on one replica only; a live row holding another variant wins',
+    async () => {
+      const experiment = randomUUID()
+      const key = assignmentKey(experiment, 1, 'moved')
+      const first = store()
+      first.remember(key, fresh('gone'))
+      await first.flush()
+      const stored: string[] = []
+      const a = store({ onStored: (notes) => stored.push(...notes.map((n) => `a ${n}`)) })
+      const b = store({ onStored: (notes) => stored.push(...notes.map((n) => `b ${n}`)) })
+      a.remember(key, fresh('kept'), 'moved', 'gone')
+      b.remember(key, fresh('kept'), 'moved', 'gone')
+      await a.flush()
+      await b.flush()
+      // One replica's write replaced the row; the other lost the race and caches the new row.
+      expect(stored).toEqual(['a moved'])
+      expect(b.cached(key)?.variant).toBe('kept')
+      // Naming a variant the row does not hold replaces nothing.
+      const c = store({ onStored: (notes) => stored.push(...notes.map((n) => `c ${n}`)) })
+      c.remember(key, fresh('other'), 'wrong', 'not-stored')
+      await c.flush()
+      expect(stored).toEqual(['a moved'])
+      expect((await store().lookup(key))?.variant).toBe('kept')
+    },
+  )
+
+  it.skipIf(!enabled)('purges every expired row in batches and keeps the live ones', async () => {
+    const experiment = randomUUID()
+    const expired = store({ retentionMs: 1 })
+    for (let i = 0; i < 7; i++)
+      expired.remember(
+        assignmentKey(experiment, 1, `old-${i}`),
+        fresh('a', new Date(Date.now() - 10_000).toISOString()),
+      )
+    await expired.close()
+    const live = store()
+    for (const user of ['new-1', 'new-2']) live.remember(assignmentKey(experiment, 1, user), fresh('a'))
+    await live.close()
+    // Batches of 3 until none is left (expired rows of other tests may be purged too).
+    expect(await store().purgeExpired(3)).toBeGreaterThanOrEqual(7)
+    const { rows } = await db.query<{ user_id: string }>(
+      'select user_id from assignments where experiment_id = $1 order by user_id',
+      [experiment],
+    )
+    expect(rows).toEqual([{ user_id: 'new-1' }, { user_id: 'new-2' }])
+  })
+
   it.skipIf(!enabled)('ignores expired assignments and purges them', async () => {
     const experiment = randomUUID()
     const old = store({ retentionMs: 1 })

@@ -185,6 +185,52 @@ describe.each(backends)('assignment on $name', ({ databaseUrl, redisUrl, enabled
   })
 })
 
+describe.each(backends)(
+  'a stored variant removed from the experiment on $name',
+  ({ databaseUrl, enabled }) => {
+    it.skipIf(!enabled)('is replaced: the new variant is served, stored and exposed once', async () => {
+      const emitted: { userId: string; variant: string }[] = []
+      const ctx = await testApp({
+        databaseUrl,
+        emitter: {
+          emit: async (event) => {
+            const { userId, variant } = (event as ExposureEvent).data
+            emitted.push({ userId, variant })
+          },
+          close: async () => {},
+        },
+      })
+      const body = { ...experimentBody, key: 'removed' }
+      expect(
+        (await ctx.app.inject({ method: 'POST', url: '/admin/experiments', payload: body })).statusCode,
+      ).toBe(201)
+      const assign = async (user: string) =>
+        (await ctx.app.inject({ url: `/assign?experiment_key=removed&user_id=${user}` })).json()
+      let user = ''
+      for (let i = 0; !user; i++) if ((await assign(`rm-${i}`)).variant === 'treatment') user = `rm-${i}`
+      await until(() => emitted.some((e) => e.userId === user))
+      const removed = await ctx.app.inject({
+        method: 'PUT',
+        url: '/admin/experiments/removed',
+        headers: { 'if-match': '"1"' },
+        payload: { ...body, variants: [{ key: 'control', weight: 100 }] },
+      })
+      expect(removed.statusCode).toBe(200)
+      expect(await assign(user)).toMatchObject({ variant: 'control', reason: 'ASSIGNED' })
+      await until(() => emitted.filter((e) => e.userId === user).length === 2)
+      expect(await assign(user)).toMatchObject({ variant: 'control', reason: 'STICKY' })
+      await sleep(50)
+      expect(emitted.filter((e) => e.userId === user)).toEqual([
+        { userId: user, variant: 'treatment' },
+        { userId: user, variant: 'control' },
+      ])
+      const { rows } = await ctx.db.query('select variant from assignments where user_id = $1', [user])
+      expect(rows).toEqual([{ variant: 'control' }])
+      await ctx.app.close()
+    })
+  },
+)
+
 describe.each(backends)('exposures across replicas on $name', ({ databaseUrl, enabled }) => {
   it.skipIf(!enabled)(
     'sends one exposure per user when two replicas assign the same users at once',
