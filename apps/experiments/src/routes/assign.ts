@@ -77,9 +77,10 @@ export async function assign(
     bucket: experiment.bucketOf(userId),
     sticky: false,
   }
-  // Not to be stored (the write buffer is full, or Postgres cannot hold the user id): expose it now.
   // A stored variant that was removed is replaced by this one (stored and exposed in its place).
   const replaces = sticky ? sticky.variant : undefined
+  // The exposure is recorded once the assignment is stored; one that will not be stored (the write
+  // buffer is full, or Postgres cannot hold the user id) is exposed now.
   if (!services.assignments.remember(key, assignment, exposure, replaces)) services.exposures.record(exposure)
   return {
     experiment_id: id,
