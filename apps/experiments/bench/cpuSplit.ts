@@ -1,6 +1,6 @@
 // Where the machine's CPU goes while the service answers one kind of `GET /assign`: the service,
-// the load generator (this process, with the no-op exposure sink), Postgres, Redis, and the rest,
-// in µs per request. `run.ts` gives ratios against bare Fastify; this says which process a change
+// the load generator (this process), the exposure sink (targets/sink.ts), Postgres, Redis, and the
+// rest, in µs per request. `run.ts` gives ratios against bare Fastify; this says which process a change
 // moved work into or out of. Needs /proc (Linux).
 //
 //   node bench/cpuSplit.ts                      # new user each request, saturated (50 connections)
@@ -8,8 +8,6 @@
 //   SPLIT_RATE=5000 node bench/cpuSplit.ts      # at a fixed overall rate instead of saturated
 //   SPLIT_SECONDS=8 (measured), SPLIT_SINK=none (no exposure sink: exposures counted `unrouted`)
 import { readdirSync, readFileSync } from 'node:fs'
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { benchmark, startTarget } from '@agent-sre/service-kit/bench'
 
@@ -48,19 +46,11 @@ function machine(): { busy: number; total: number } {
   }
 }
 
-let exposuresReceived = 0
-const sink = createServer((request, response) => {
-  request.resume().on('end', () => {
-    exposuresReceived++
-    response.writeHead(202, { 'content-length': '0' }).end()
-  })
-})
-await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve))
+const target = (name: string) => fileURLToPath(new URL(`./targets/${name}.ts`, import.meta.url))
+const sink = await startTarget(target('sink'))
 const service = await startTarget(
-  fileURLToPath(new URL('./targets/experiments.ts', import.meta.url)),
-  process.env.SPLIT_SINK === 'none'
-    ? {}
-    : { BENCH_SINK_URL: `http://127.0.0.1:${(sink.address() as AddressInfo).port}/` },
+  target('experiments'),
+  process.env.SPLIT_SINK === 'none' ? {} : { BENCH_SINK_URL: `${sink.url}/` },
 )
 let user = 0
 const phase = (durationSeconds: number) =>
@@ -82,9 +72,20 @@ const phase = (durationSeconds: number) =>
   })
 try {
   await phase(3) // warm-up: JIT, pools, caches
-  const [before, machineBefore, selfBefore] = [processes(), machine(), process.cpuUsage()]
+  const [before, machineBefore, selfBefore, sinkBefore] = [
+    processes(),
+    machine(),
+    process.cpuUsage(),
+    sink.cpuSeconds(),
+  ]
   const result = await phase(seconds)
-  const [after, machineAfter, selfAfter] = [processes(), machine(), process.cpuUsage()]
+  const [after, machineAfter, selfAfter, sinkAfter] = [
+    processes(),
+    machine(),
+    process.cpuUsage(),
+    sink.cpuSeconds(),
+  ]
+  const exposuresReceived = Number(await (await fetch(`${sink.url}/count`)).text())
   const requests = result.requestsPerSecond * seconds
   const perRequest = (cpuSeconds: number) => ((cpuSeconds * 1e6) / requests).toFixed(1)
   const byName = new Map<string, number>()
@@ -100,7 +101,8 @@ try {
       `machine ${((busy / total) * 100).toFixed(0)} % busy, exposures received ${exposuresReceived.toLocaleString('en-US')}\n` +
       `| process | CPU µs/req |\n|---|---:|\n` +
       `| service | ${result.cpuMicrosPerRequest} |\n` +
-      `| load generator + sink (this process) | ${perRequest(self)} |\n` +
+      `| load generator (this process) | ${perRequest(self)} |\n` +
+      `| exposure sink | ${perRequest(sinkAfter - sinkBefore)} |\n` +
       [...byName]
         .filter(([name]) => /^(postgres|redis-server|java)$/.test(name))
         .map(([name, cpu]) => `| ${name} | ${perRequest(cpu)} |\n`)
@@ -109,5 +111,5 @@ try {
   )
 } finally {
   await service.stop()
-  sink.close()
+  await sink.stop()
 }

@@ -6,8 +6,6 @@
 // Exits 1 on errors, and, outside --smoke, when a goal is missed.
 //
 //   node bench/run.ts [--smoke]
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import {
@@ -103,8 +101,8 @@ const pacedRuns = new Map<string, [baseline: BenchmarkResult, service: Benchmark
 const loadAtStart = loadavg()[0]!
 // BENCH_CPU_PROF=<dir>: the service runs under `node --cpu-prof`, its profile written there on exit.
 const profile = process.env.BENCH_CPU_PROF
-// Stands in for the broker's ingress: every exposure event of a new user is POSTed here, as in
-// production, and answered 202 at once; the count shows they were sent.
+// Every exposure event of a new user is POSTed to the sink (targets/sink.ts, standing in for the
+// broker's ingress in its own process), as in production; its count shows they were sent.
 let exposuresReceived = 0
 let exposureOutcomes = ''
 /** The service's `agentsre_experiments_exposures_total` by outcome, from its /metrics. */
@@ -114,17 +112,11 @@ async function exposuresByOutcome(origin: string): Promise<string> {
     .map(([, outcome, count]) => `${outcome} ${Number(count).toLocaleString('en-US')}`)
     .join(', ')
 }
-const sink = createServer((request, response) => {
-  request.resume().on('end', () => {
-    exposuresReceived++
-    response.writeHead(202, { 'content-length': '0' }).end()
-  })
-})
-await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve))
+const sink = await startTarget(target('sink'))
 const bare = await startTarget(target('bare'))
 const service = await startTarget(
   target('experiments'),
-  { BENCH_SINK_URL: `http://127.0.0.1:${(sink.address() as AddressInfo).port}/` },
+  { BENCH_SINK_URL: `${sink.url}/` },
   {
     ...(profile && { execArgv: ['--cpu-prof', '--cpu-prof-dir', profile] }),
   },
@@ -175,10 +167,11 @@ try {
     }
   }
   exposureOutcomes = await exposuresByOutcome(service.url)
+  exposuresReceived = Number(await (await fetch(`${sink.url}/count`)).text())
 } finally {
   await bare.stop()
   await service.stop()
-  sink.close()
+  await sink.stop()
 }
 const loadAtEnd = loadavg()[0]!
 const medianBy = (runs: Map<string, BenchmarkResult[]>, pick: (r: BenchmarkResult) => number) =>
