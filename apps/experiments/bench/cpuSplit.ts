@@ -9,8 +9,9 @@
 //   SPLIT_SECONDS=8 (measured), SPLIT_SINK=none (no exposure sink: exposures counted `unrouted`)
 import { readdirSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { benchmark, startTarget } from '@agent-sre/service-kit/bench'
+import { benchmark, processCpuSeconds, startTarget } from '@agent-sre/service-kit/bench'
 
+// /proc/stat counts in USER_HZ, 100 on every architecture Node supports.
 const CLOCK_TICKS_PER_SECOND = 100
 const seconds = Number(process.env.SPLIT_SECONDS ?? 8)
 const rate = process.env.SPLIT_RATE ? Number(process.env.SPLIT_RATE) : undefined
@@ -21,14 +22,10 @@ function processes(): Map<number, { name: string; cpu: number }> {
   const all = new Map<number, { name: string; cpu: number }>()
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue
+    const pid = Number(entry)
+    const cpu = processCpuSeconds(pid)
     try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-      all.set(Number(entry), {
-        name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')),
-        // utime and stime, fields 14 and 15 of the whole line
-        cpu: (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND,
-      })
+      if (!Number.isNaN(cpu)) all.set(pid, { name: readFileSync(`/proc/${pid}/comm`, 'utf8').trim(), cpu })
     } catch {
       // the process ended while we listed /proc
     }
