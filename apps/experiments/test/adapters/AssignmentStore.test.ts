@@ -114,6 +114,37 @@ describe.each([
     await second.close()
   })
 
+  it.skipIf(!enabled)('stores any user id and variant exactly, array-literal syntax included', async () => {
+    // The batch reaches Postgres as array literals: quotes, backslashes, braces, commas, blanks,
+    // `NULL` and non-ASCII must come back as written, and a replaced row must still be matched.
+    const experiment = randomUUID()
+    const awkward = ['"', '\\', '\\"', 'a,b', '{x}', ' padded ', 'NULL', 'null', "it's", 'é😀', '\t\n']
+    const writer = store()
+    const assignment = (variant: string) => ({
+      variant,
+      assignmentId: randomUUID(),
+      timestamp: new Date().toISOString(),
+    })
+    for (const [i, userId] of awkward.entries())
+      writer.remember(assignmentKey(experiment, 1, userId), assignment(awkward[(i + 1) % awkward.length]!))
+    await writer.flush()
+    expect(writer.pendingCount).toBe(0)
+    const { rows } = await db.query<{ user_id: string; variant: string }>(
+      'select user_id, variant from assignments where experiment_id = $1',
+      [experiment],
+    )
+    expect(new Map(rows.map((r) => [r.user_id, r.variant]))).toEqual(
+      new Map(awkward.map((userId, i) => [userId, awkward[(i + 1) % awkward.length]])),
+    )
+    // A variant removed from the experiment, named with the same characters, is overwritten.
+    writer.remember(assignmentKey(experiment, 1, '{x}'), assignment('fresh'), undefined, awkward[4 + 1])
+    await writer.flush()
+    const reader = store()
+    expect((await reader.lookup(assignmentKey(experiment, 1, '{x}')))?.variant).toBe('fresh')
+    await writer.close()
+    await reader.close()
+  })
+
   it.skipIf(!enabled)('serves but does not persist a user id Postgres cannot store (NUL)', async () => {
     const experiment = randomUUID()
     const stored: string[] = []
